@@ -1,0 +1,140 @@
+"""SA101-SA104: the image or distribution a LlamaStackDistribution runs, against the target."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from linter.checks import CheckContext
+from linter.model import Edit, Finding, Fix
+from linter.sources import yaml as y
+from linter.target import cr_distribution, parse_image
+from linter.versions import Version
+from linter.workspace import K8sObject
+
+CR_KIND = "LlamaStackDistribution"
+
+
+def _images(ctx: CheckContext) -> Iterator[tuple[K8sObject, object, object]]:
+    for cr in ctx.ws.objects_of(CR_KIND):
+        _, _, image_node = cr_distribution(cr)
+        image = y.text(image_node)
+        if image:
+            yield cr, image_node, parse_image(image, ctx.kb)
+
+
+def _platform_fix(ctx: CheckContext, cr: K8sObject) -> Fix | None:
+    """Replace `image: X` with the platform's own distribution name (unsafe: changes what runs)."""
+    release = ctx.target.release
+    if release is None or not release.distribution_names:
+        return None
+    dist, name_node, _ = cr_distribution(cr)
+    item = y.get_item(dist, "image")
+    if item is None or name_node is not None:
+        return None
+    key, value = item
+    src = cr.source
+    start = src.file_offset(key.start_mark.index)
+    end = src.file_end_offset(value.end_mark.index)
+    name = release.distribution_names[0]
+    return Fix(
+        applicability="unsafe",
+        description=f"use `name: {name}`, the image {ctx.target.label} ships",
+        edits=[
+            Edit(
+                path=cr.path,
+                start_offset=start,
+                end_offset=end,
+                span=src.span_of_indices(key.start_mark.index, value.end_mark.index),
+                text=f"name: {name}",
+            )
+        ],
+    )
+
+
+def image_version_mismatch(ctx: CheckContext) -> Iterator[Finding]:
+    shipped = ctx.target.llamastack
+    if shipped is None:
+        return
+    for cr, node, info in _images(ctx):
+        if info.llamastack is None or info.llamastack.minor_line == shipped.minor_line:
+            continue
+        yield ctx.finding(
+            cr.path,
+            cr.source.span(node),
+            logical=f"{cr.ref}:spec.server.distribution.image",
+            snippet=info.ref,
+            image=info.ref,
+            image_version=str(info.llamastack),
+            image_line=info.llamastack.line_label,
+            shipped=str(shipped),
+            shipped_line=shipped.line_label,
+            fix=_platform_fix(ctx, cr),
+        )
+
+
+def image_unverifiable(ctx: CheckContext) -> Iterator[Finding]:
+    for cr, node, info in _images(ctx):
+        if info.llamastack is not None:
+            continue
+        variant = "unknown_repository" if info.family is None else "default"
+        yield ctx.finding(
+            cr.path,
+            cr.source.span(node),
+            variant,
+            logical=f"{cr.ref}:spec.server.distribution.image",
+            snippet=info.ref,
+            image=info.ref,
+            problem=info.problem,
+            family=getattr(info.family, "description", ""),
+        )
+
+
+def image_behind_platform(ctx: CheckContext) -> Iterator[Finding]:
+    shipped = ctx.target.llamastack
+    if shipped is None:
+        return
+    for cr, node, info in _images(ctx):
+        v = info.llamastack
+        if v is None or v.minor_line != shipped.minor_line or not v < _public(shipped):
+            continue
+        missing = ctx.kb.features_between(v, shipped)
+        lacks = "; ".join(f.subject for f in missing) if missing else "no feature the knowledge base tracks"
+        yield ctx.finding(
+            cr.path,
+            cr.source.span(node),
+            logical=f"{cr.ref}:spec.server.distribution.image",
+            snippet=info.ref,
+            image=info.ref,
+            image_version=str(v),
+            shipped=str(shipped),
+            lacks=lacks,
+            kind=info.family.kind if info.family else "",
+            fix=_platform_fix(ctx, cr),
+        )
+
+
+def _public(v: Version) -> Version:
+    """0.2.22.1+rhai0 -> 0.2.22.1 (a local build label does not make an image newer)."""
+    return Version(text=v.text, release=v.release, pre=v.pre, local=None)
+
+
+def distribution_name(ctx: CheckContext) -> Iterator[Finding]:
+    release = ctx.target.release
+    for cr in ctx.ws.objects_of(CR_KIND):
+        dist, name_node, image_node = cr_distribution(cr)
+        name = y.text(name_node)
+        logical = f"{cr.ref}:spec.server.distribution"
+        if name and y.text(image_node):
+            yield ctx.finding(
+                cr.path, cr.source.span(dist), "both", logical=logical, snippet=name, name=name,
+            )
+            continue
+        if name and release is not None and name not in release.distribution_names:
+            yield ctx.finding(
+                cr.path,
+                cr.source.span(name_node),
+                logical=logical + ".name",
+                snippet=name,
+                name=name,
+                allowed=", ".join(release.distribution_names),
+            )

@@ -1,0 +1,234 @@
+"""Command line: `stackalign lint|rules|explain|targets`. Heavy modules load only inside commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from linter import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+LEVEL_RANK = {"note": 1, "warning": 2, "error": 3}
+
+
+class UsageFailure(click.ClickException):
+    exit_code = EXIT_ERROR
+
+
+def _parse_targets(values: tuple[str, ...]) -> dict[str, str]:
+    from linter.target import TARGET_KEYS
+
+    out: dict[str, str] = {}
+    for v in values:
+        key, sep, version = v.partition("=")
+        key = key.strip().lower()
+        if not sep or not version.strip():
+            raise UsageFailure(f"--target {v!r}: expected KEY=VERSION, e.g. rhoai=2.25")
+        if key not in TARGET_KEYS:
+            raise UsageFailure(f"--target {v!r}: KEY must be one of {', '.join(TARGET_KEYS)}")
+        out[key] = version.strip()
+    return out
+
+
+def _load_config(config_path: str | None, cwd: Path):
+    from linter.config import ConfigError, find_config, load_config
+    from linter.discovery import find_project_root
+
+    path = Path(config_path) if config_path else find_config(find_project_root(cwd) or cwd)
+    if path is None:
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UsageFailure(f"configuration error: {exc}") from None
+
+
+def _use_color(no_color: bool, output: str | None) -> bool:
+    if no_color or output or os.environ.get("NO_COLOR") is not None:
+        return False
+    return sys.stdout.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="stackalign", message="%(prog)s %(version)s")
+def cli() -> None:
+    """stackalign: version-aware linter for GitOps repositories that deploy LlamaStack on OpenShift AI."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option("--target", "targets", multiple=True, metavar="KEY=VERSION", help="rhoai=2.25, odh=..., llamastack=0.2.22 (repeatable).")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="Configuration file (default: .stackalign.yaml at the repository root).")
+@click.option("--select", multiple=True, help="Only these rules (ids, prefixes or names; repeatable, comma-separated).")
+@click.option("--ignore", multiple=True, help="Skip these rules (ids, prefixes or names).")
+@click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "note"]), default="warning", show_default=True, help="Lowest level that makes the exit code 1.")
+@click.option("--no-color", is_flag=True, help="Never colour the output.")
+def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail_on, no_color):
+    """Lint PATHS (default: the current directory)."""
+    from linter.engine import Options, run
+    from linter.knowledge import KnowledgeError
+    from linter.rulepack import RulePackError
+
+    cwd = Path.cwd()
+    config = _load_config(config_path, cwd)
+    opts = Options(
+        paths=list(paths) or ["."],
+        target=_parse_targets(targets),
+        select=_split(select),
+        ignore=_split(ignore),
+        exclude=list(exclude),
+        config=config,
+        cwd=cwd,
+    )
+    _check_rule_names(opts)
+    try:
+        result = run(opts)
+    except (KnowledgeError, RulePackError) as exc:
+        raise UsageFailure(str(exc)) from None
+    summary = _summary(result)
+    if fmt == "json":
+        from linter.report import json as json_report
+
+        text = json_report.render(result.findings, result.target.as_json(), summary)
+    else:
+        from linter.report import text as text_report
+
+        text = text_report.render(
+            result.findings,
+            result.workspace.file_texts,
+            _target_line(result),
+            summary,
+            color=_use_color(no_color, output),
+        )
+    _emit(text, output)
+    threshold = LEVEL_RANK[fail_on]
+    failing = [f for f in result.findings if f.suppressed is None and f.level.rank >= threshold]
+    sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+def _split(values) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def _check_rule_names(opts) -> None:
+    from linter.engine import load_pack
+
+    _, rules = load_pack(opts)
+    known = {r.id for r in rules} | {r.name for r in rules}
+    for sel in opts.select + opts.ignore:
+        if sel not in known and not any(r.id.startswith(sel) for r in rules):
+            raise UsageFailure(f"unknown rule {sel!r} (see `stackalign rules`)")
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+def _summary(result) -> dict:
+    active = [f for f in result.findings if f.suppressed is None]
+    return {
+        "files": result.files,
+        "parsed": result.parsed,
+        "findings": len(active),
+        "fixable": sum(1 for f in active if f.fix is not None),
+        "suppressed": len(result.findings) - len(active),
+    }
+
+
+def _target_line(result) -> str:
+    t = result.target
+    if not t.platform:
+        return "Target: none detected (pass --target rhoai=2.25 or set `target:` in .stackalign.yaml)"
+    line = f"Target: {t.label} (from {t.source})"
+    if t.llamastack:
+        line += f", LlamaStack {t.llamastack}"
+    if t.unknown:
+        line += " [not in the knowledge base]"
+    if t.alternatives:
+        line += "; also found: " + "; ".join(t.alternatives)
+    return line
+
+
+@cli.command("rules")
+def rules_cmd():
+    """List the rules: id, name, level, what each finds."""
+    from linter.engine import Options, load_pack
+
+    _, rules = load_pack(Options())
+    width = max(len(r.name) for r in rules)
+    for r in rules:
+        click.echo(f"{r.id}  {r.name:<{width}}  {r.level.value:<7}  {r.summary}")
+
+
+@cli.command()
+@click.argument("rule_id")
+def explain(rule_id: str):
+    """Show a rule's documentation and examples."""
+    from linter.engine import Options, load_pack
+
+    _, rules = load_pack(Options())
+    match = [r for r in rules if r.id == rule_id.upper() or r.name == rule_id]
+    if not match:
+        raise UsageFailure(f"unknown rule {rule_id!r} (see `stackalign rules`)")
+    r = match[0]
+    click.echo(f"{r.id} {r.name} ({r.level.value})\n\n{r.summary}\n")
+    click.echo(r.help.rstrip() + "\n")
+    click.echo("## Examples (run by the test suite)\n")
+    for ex in r.examples:
+        target = ", ".join(f"{k}={v}" for k, v in ex.target.items()) or "detected"
+        click.echo(f"### {ex.kind}: {ex.description} (target: {target})")
+        for name, content in ex.files.items():
+            click.echo(f"--- {name}")
+            click.echo(content.rstrip("\n"))
+        for e in ex.expect:
+            click.echo(f"=> {e.rule or r.id} at {e.path}:{e.line}:{e.column}")
+        click.echo("")
+
+
+@cli.command()
+@click.argument("path", required=False, default=".", type=click.Path(exists=True, file_okay=False))
+def targets(path: str):
+    """The compatibility matrix, and what PATH (default: .) is detected as."""
+    from linter.engine import Options, load_pack, run
+
+    kb, rules = load_pack(Options())
+    click.echo("RHOAI   LlamaStack       operator  ConfigMap key  trustyai_fms  distribution")
+    for r in kb.platform("rhoai").releases:
+        click.echo(
+            f"{r.version:<7} {r.llamastack:<16} {r.operator:<9} {r.config_key:<14} "
+            f"{r.trustyai_fms or '-':<13} {', '.join(r.distribution_names)}"
+        )
+        if r.llamastack_note:
+            click.echo(f"        note: {r.llamastack_note}")
+    cwd = Path.cwd()
+    config = _load_config(None, cwd)
+    result = run(Options(paths=[path], config=config, cwd=cwd, select=["SA002"]), kb=kb, rules=[x for x in rules if x.id == "SA002"])
+    click.echo("")
+    click.echo(f"Detected in {path}: " + _target_line(result).removeprefix("Target: "))
+    if result.target.note:
+        click.echo(f"  ({result.target.note})")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # an internal error: a message and a hint, never a traceback
+        click.echo(
+            f"stackalign: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug; please report it with the command you ran (set STACKALIGN_DEBUG=1 for details).",
+            err=True,
+        )
+        if os.environ.get("STACKALIGN_DEBUG"):
+            raise
+        sys.exit(EXIT_ERROR)

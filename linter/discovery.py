@@ -1,0 +1,161 @@
+"""Finding the files to lint: walk, exclude, stay inside the root, and the byte prefilter."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+YAML_SUFFIXES = (".yaml", ".yml")
+KIND_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".py": "python", ".sh": "shell", ".bash": "shell"}
+KIND_BY_NAME = {"Kustomization": "yaml"}
+ALWAYS_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "node_modules"}
+
+
+@dataclass(frozen=True)
+class DiscoveredFile:
+    path: Path  # absolute, as reached (not resolved)
+    rel: str  # display path, relative to the working directory, with '/'
+    kind: str  # yaml | python | shell
+    explicit: bool  # named on the command line
+
+
+@dataclass
+class Skipped:
+    rel: str
+    reason: str
+
+
+def file_kind(name: str) -> str | None:
+    if name in KIND_BY_NAME:
+        return KIND_BY_NAME[name]
+    return KIND_BY_SUFFIX.get(os.path.splitext(name)[1].lower())
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        rel = os.path.relpath(path, cwd)
+        return Path(rel).as_posix()
+
+
+def excluded(rel: str, patterns: Iterable[str]) -> bool:
+    for pat in patterns:
+        pat = pat.rstrip("/")
+        if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel, pat + "/*"):
+            return True
+        if "/" not in pat and any(fnmatch.fnmatch(part, pat) for part in rel.split("/")):
+            return True
+    return False
+
+
+def discover(
+    roots: list[Path],
+    cwd: Path,
+    exclude: list[str],
+    skipped: list[Skipped],
+) -> Iterator[DiscoveredFile]:
+    """Yield lintable files under `roots` once each; never leave a root through a symlink."""
+    seen: set[str] = set()
+    for root in roots:
+        root = root.absolute()
+        if root.is_file() or (root.is_symlink() and not root.is_dir()):
+            rel = display_path(root, cwd)
+            kind = file_kind(root.name)
+            real = os.path.realpath(root)
+            if kind and real not in seen:
+                seen.add(real)
+                yield DiscoveredFile(root, rel, kind, True)
+            elif kind is None:
+                skipped.append(Skipped(rel, "not a YAML, Python or shell file"))
+            continue
+        if not root.is_dir():
+            skipped.append(Skipped(display_path(root, cwd), "no such file or directory"))
+            continue
+        yield from _walk(root, cwd, exclude, skipped, seen)
+
+
+def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], seen: set[str]):
+    real_root = os.path.realpath(root)
+    visited_dirs: set[str] = {real_root}
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(Skipped(display_path(d, cwd), f"cannot list directory: {exc.strerror}"))
+            continue
+        subdirs = []
+        for e in entries:
+            p = Path(e.path)
+            rel = display_path(p, cwd)
+            try:
+                is_link = e.is_symlink()
+                is_dir = e.is_dir(follow_symlinks=True) if not is_link else os.path.isdir(p)
+            except OSError:
+                is_dir, is_link = False, True
+            if is_dir:
+                if e.name in ALWAYS_SKIP_DIRS or excluded(rel, exclude):
+                    continue
+                real = os.path.realpath(p)
+                if is_link and not _inside(real, real_root):
+                    skipped.append(Skipped(rel, "symlink leaves the linted folder"))
+                    continue
+                if real in visited_dirs:
+                    if is_link:
+                        skipped.append(Skipped(rel, "symlink loop or folder already linted"))
+                    continue
+                visited_dirs.add(real)
+                subdirs.append(p)
+                continue
+            kind = file_kind(e.name)
+            if kind is None or excluded(rel, exclude):
+                continue
+            real = os.path.realpath(p)
+            if is_link:
+                if not os.path.exists(p):
+                    skipped.append(Skipped(rel, "dangling symlink"))
+                    continue
+                if not _inside(real, real_root):
+                    skipped.append(Skipped(rel, "symlink leaves the linted folder"))
+                    continue
+            if real in seen:
+                continue
+            seen.add(real)
+            yield DiscoveredFile(p, rel, kind, False)
+        stack.extend(reversed(subdirs))
+
+
+def _inside(real: str, real_root: str) -> bool:
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder holding `.git` or `.stackalign.yaml` (the repository root)."""
+    start = start.absolute()
+    for d in [start, *start.parents]:
+        if (d / ".git").exists() or (d / ".stackalign.yaml").is_file():
+            return d
+    return None
+
+
+class Prefilter:
+    """One cheap pass over bytes: does a file hold any trigger of an enabled rule of its kind?"""
+
+    def __init__(self, triggers_by_kind: dict[str, list[str]]):
+        self.triggers = {
+            kind: tuple(sorted({t.encode("utf-8") for t in ts})) for kind, ts in triggers_by_kind.items()
+        }
+        self.everything = {kind for kind, ts in triggers_by_kind.items() if "" in ts}
+
+    def wants(self, kind: str, data: bytes) -> bool:
+        if kind in self.everything:
+            return True
+        for t in self.triggers.get(kind, ()):
+            if t in data:
+                return True
+        return False

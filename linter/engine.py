@@ -1,0 +1,213 @@
+"""discover -> parse once -> resolve target -> run checks -> findings (one direction)."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from linter.checks import CheckContext, load_check
+from linter.config import Config
+from linter.discovery import DiscoveredFile, Prefilter, Skipped, discover, find_project_root
+from linter.knowledge import KnowledgeBase, load_knowledge
+from linter.model import Finding, Level
+from linter.resources import knowledge_dir, rules_dir
+from linter.rulepack import Rule, load_rules
+from linter.target import Target, detect_target, target_from_setting
+from linter.workspace import ParseProblem, Workspace
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class Options:
+    paths: list[str] = field(default_factory=lambda: ["."])
+    target: dict[str, str] = field(default_factory=dict)
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    config: Config | None = None
+    cwd: Path = field(default_factory=Path.cwd)
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    target: Target
+    rules: list[Rule]
+    workspace: Workspace
+    skipped: list[Skipped]
+    files: int
+    parsed: int
+
+
+def select_rules(rules: list[Rule], opts: Options) -> list[Rule]:
+    cfg = opts.config or Config()
+    select = opts.select or cfg.select
+    ignore = list(opts.ignore) + list(cfg.ignore)
+    out = []
+    for rule in rules:
+        if select and not any(rule.id.startswith(s) or rule.name == s for s in select):
+            continue
+        if any(rule.id.startswith(s) or rule.name == s for s in ignore):
+            continue
+        setting = cfg.rules.get(rule.id) or cfg.rules.get(rule.name)
+        if setting and setting.level == "off":
+            continue
+        if setting and setting.level:
+            rule = rule.model_copy(update={"level": Level(setting.level)})
+        out.append(rule)
+    return out
+
+
+def load_pack(opts: Options) -> tuple[KnowledgeBase, list[Rule]]:
+    cfg = opts.config or Config()
+    base = Path(cfg.path).parent if cfg.path else opts.cwd
+    kb = load_knowledge(knowledge_dir(), [base / p for p in cfg.knowledge_files])
+    rules = load_rules(rules_dir(), [base / p for p in cfg.rule_files])
+    return kb, rules
+
+
+def read_text(path: Path) -> tuple[str | None, str | None]:
+    """Decode a file as UTF-8 (BOM allowed). Returns (text, None) or (None, reason)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, f"cannot read file: {exc.strerror or exc}"
+    return decode_bytes(data)
+
+
+def decode_bytes(data: bytes) -> tuple[str | None, str | None]:
+    if b"\x00" in data:
+        return None, "binary file (NUL byte)"
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+
+
+def run(opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None = None) -> RunResult:
+    if kb is None or rules is None:
+        kb, all_rules = load_pack(opts)
+        rules = select_rules(all_rules, opts)
+    cfg = opts.config or Config()
+    cwd = opts.cwd
+    requested = [(cwd / p) for p in opts.paths] or [cwd]
+
+    # Context: the whole project when linting files inside one (pre-commit passes file names).
+    project = find_project_root(requested[0] if requested[0].is_dir() else requested[0].parent)
+    context_roots = requested
+    files_mode = all(p.is_file() for p in requested)
+    if project is not None and files_mode and all(_inside(p, project) for p in requested):
+        context_roots = [project]
+    report_roots = [p.absolute() for p in requested]
+
+    exclude = list(opts.exclude) + list(cfg.exclude)
+    skipped: list[Skipped] = []
+    triggers: dict[str, list[str]] = {}
+    for rule in rules:
+        for kind in rule.file_kinds:
+            triggers.setdefault(kind, []).extend(rule.triggers)
+    prefilter = Prefilter(triggers)
+    ws = Workspace(root=str(cwd))
+
+    explicit = {p.absolute() for p in requested if p.is_file()}
+    files = list(discover(context_roots, cwd, exclude, skipped))
+    for f in files:
+        ws.files_seen += 1
+        _load(ws, f, prefilter, f.path.absolute() in explicit)
+    ws.link_generators()
+
+    target = _resolve_target(opts, cfg, ws, kb)
+    if target.platform is None and project is not None and context_roots != [project]:
+        target = _target_from_project(project, cwd, exclude, kb, rules) or target
+    findings: list[Finding] = []
+    for rule in rules:
+        ctx = CheckContext(rule=rule, ws=ws, kb=kb, target=target)
+        check = load_check(rule.check)
+        findings.extend(check(ctx))
+
+    reported = [f for f in findings if _reported(f.path, cwd, report_roots)]
+    reported.sort(key=Finding.sort_key)
+    return RunResult(
+        findings=reported,
+        target=target,
+        rules=rules,
+        workspace=ws,
+        skipped=skipped,
+        files=sum(1 for f in files if _reported(f.rel, cwd, report_roots)),
+        parsed=ws.files_parsed,
+    )
+
+
+def _inside(p: Path, root: Path) -> bool:
+    try:
+        p.absolute().relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _reported(rel: str, cwd: Path, roots: list[Path]) -> bool:
+    p = (cwd / rel).absolute() if rel not in ("", ".") else cwd
+    return any(p == r or _inside(p, r) for r in roots) or rel == "."
+
+
+def _load(ws: Workspace, f: DiscoveredFile, prefilter: Prefilter, explicit: bool) -> None:
+    try:
+        with open(f.path, "rb") as fh:
+            head = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        ws.problems.append(ParseProblem(f.rel, f"cannot read file: {exc.strerror or exc}", 1, 1))
+        return
+    if not explicit and not prefilter.wants(f.kind, head):
+        return
+    if len(head) > MAX_FILE_BYTES:
+        ws.problems.append(ParseProblem(f.rel, "file is larger than the size limit", 1, 1))
+        return
+    text, problem = decode_bytes(head)
+    if text is None:
+        ws.problems.append(ParseProblem(f.rel, problem, 1, 1))
+        return
+    ws.files_parsed += 1
+    ws.file_texts[f.rel] = text
+    if f.kind == "yaml":
+        from linter.sources.yaml import YamlParseError, parse_file
+
+        try:
+            ws.add_yaml(parse_file(f.rel, text))
+        except YamlParseError as exc:
+            ws.problems.append(ParseProblem(f.rel, exc.message, exc.line, exc.column))
+    else:
+        from linter.sources import load_other
+
+        load_other(ws, f.rel, f.kind, text)
+
+
+def _target_from_project(
+    project: Path, cwd: Path, exclude: list[str], kb: KnowledgeBase, rules: list[Rule]
+) -> Target | None:
+    """Linting a sub-folder: the platform Subscription may live elsewhere in the repository."""
+    markers = [p for platform in kb.platforms.values() for p in platform.operator_packages]
+    prefilter = Prefilter({"yaml": markers})
+    ws = Workspace(root=str(cwd))
+    for f in discover([project], cwd, exclude, []):
+        if f.kind == "yaml":
+            _load(ws, f, prefilter, False)
+    t = detect_target(ws, kb)
+    return t if t.platform else None
+
+
+def _resolve_target(opts: Options, cfg: Config, ws: Workspace, kb: KnowledgeBase) -> Target:
+    t = target_from_setting(opts.target, "--target", kb)
+    if t is None and cfg.target:
+        t = target_from_setting(cfg.target, os.path.relpath(cfg.path or ".stackalign.yaml"), kb)
+    if t is None:
+        t = detect_target(ws, kb)
+    return t

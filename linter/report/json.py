@@ -1,0 +1,54 @@
+"""The JSON contract of DESIGN.md (tests and users parse it)."""
+
+from __future__ import annotations
+
+import json
+
+from linter import __version__
+from linter.model import Finding
+
+
+def finding_dict(f: Finding) -> dict:
+    d = {
+        "rule": f.rule,
+        "name": f.name,
+        "level": f.level.value,
+        "path": f.path,
+        "line": f.span.start.line,
+        "column": f.span.start.column,
+        "end_line": f.span.end.line,
+        "end_column": f.span.end.column,
+        "message": f.message,
+        "logical_location": f.logical_location,
+        "fingerprint": f.fingerprint,
+        "runtime": f.runtime or None,
+        "fix": None,
+    }
+    if f.fix is not None:
+        d["fix"] = {
+            "applicability": f.fix.applicability,
+            "description": f.fix.description,
+            "edits": [
+                {
+                    "path": e.path,
+                    "start": {"line": e.span.start.line, "column": e.span.start.column},
+                    "end": {"line": e.span.end.line, "column": e.span.end.column},
+                    "text": e.text,
+                }
+                for e in f.fix.edits
+            ],
+        }
+    if f.suppressed is not None:
+        d["suppressed"] = {"justification": f.suppressed}
+    return d
+
+
+def render(findings: list[Finding], target: dict, summary: dict) -> str:
+    doc = {
+        "tool": "stackalign",
+        "version": __version__,
+        "target": target,
+        "findings": [finding_dict(f) for f in findings],
+        "summary": summary,
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,71 @@
+"""Human output: `path:line:col: SA103 [warning] message`, the source line with a caret, a summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from linter.model import Finding
+
+COLORS = {"error": "\x1b[31m", "warning": "\x1b[33m", "note": "\x1b[36m"}
+BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+
+
+def render(
+    findings: list[Finding],
+    texts: dict[str, str],
+    target_line: str,
+    summary: dict,
+    color: bool = False,
+) -> str:
+    out: list[str] = []
+    for f in findings:
+        if f.suppressed is not None:
+            continue
+        level = f.level.value
+        head = f"{f.path}:{f.span.start.line}:{f.span.start.column}: {f.rule} [{level}] {f.message}"
+        if color:
+            head = (
+                f"{BOLD}{f.path}:{f.span.start.line}:{f.span.start.column}:{RESET} "
+                f"{COLORS[level]}{f.rule} [{level}]{RESET} {f.message}"
+            )
+        out.append(head)
+        line = _line(texts.get(f.path), f.span.start.line)
+        if line is not None:
+            expanded = line.expandtabs(1).rstrip("\r\n")
+            col = f.span.start.column
+            width = (
+                f.span.end.column - col if f.span.end.line == f.span.start.line else len(expanded) - col + 1
+            )
+            caret = " " * (col - 1) + "^" * max(1, min(width, len(expanded) - col + 1))
+            gutter = f"{f.span.start.line:>5} | "
+            out.append(f"{gutter}{expanded}")
+            out.append(" " * (len(gutter) - 2) + "| " + (f"{COLORS[level]}{caret}{RESET}" if color else caret))
+        if f.fix is not None:
+            out.append(f"      = fix ({f.fix.applicability}): {f.fix.description}")
+    out.append(_summary(findings, target_line, summary, color))
+    return "\n".join(out) + "\n"
+
+
+def _line(text: str | None, line: int) -> str | None:
+    if text is None:
+        return None
+    lines = text.splitlines()
+    if 1 <= line <= len(lines):
+        return lines[line - 1]
+    return None
+
+
+def _summary(findings: list[Finding], target_line: str, summary: dict, color: bool) -> str:
+    active = [f for f in findings if f.suppressed is None]
+    by_level = Counter(f.level.value for f in active)
+    parts = [f"{by_level[lv]} {lv}{'s' if by_level[lv] != 1 else ''}" for lv in ("error", "warning", "note") if by_level[lv]]
+    counts = ", ".join(parts) if parts else "no findings"
+    fixable = sum(1 for f in active if f.fix is not None)
+    suppressed = len(findings) - len(active)
+    line = f"{target_line}\nChecked {summary['files']} files ({summary['parsed']} parsed): {counts}"
+    if fixable:
+        line += f"; {fixable} fixable"
+    if suppressed:
+        line += f"; {suppressed} suppressed"
+    line += "."
+    return (DIM + line + RESET) if color else line

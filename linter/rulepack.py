@@ -1,0 +1,120 @@
+"""The rule pack: one YAML file per rule under rules/, validated and bound to a check kind."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from linter.model import Level
+
+FileKind = Literal["yaml", "python", "shell"]
+HELP_SECTIONS = (
+    "## What it does",
+    "## Why is this bad?",
+    "## Example",
+    "## Use instead",
+    "## Fix safety",
+    "## References",
+)
+
+
+class ExpectedFinding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+    rule: str | None = None  # defaults to the rule's own id
+    message_contains: str | None = None
+
+
+class RuleExample(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["invalid", "valid"]
+    description: str
+    target: dict[str, str] = {}
+    files: dict[str, str]
+    expect: list[ExpectedFinding] = []
+    fixed: dict[str, str] | None = None
+    unsafe: bool = False  # the fix in `fixed` needs --unsafe-fixes
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^SA\d{3}$")
+    name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    level: Level
+    check: str
+    params: dict[str, Any] = {}
+    file_kinds: list[FileKind] = ["yaml"]
+    triggers: list[str] = Field(default=[], description="byte strings; a file without any is skipped")
+    summary: str = Field(max_length=1024)
+    messages: dict[str, str]
+    help: str
+    tags: list[str] = []
+    precision: Literal["very-high", "high", "medium", "low"] = "high"
+    examples: list[RuleExample] = Field(min_length=1)
+
+    @field_validator("help")
+    @classmethod
+    def _sections(cls, v: str) -> str:
+        missing = [s for s in HELP_SECTIONS if s not in v]
+        if missing:
+            raise ValueError(f"help lacks sections: {missing}")
+        return v
+
+    @field_validator("messages")
+    @classmethod
+    def _default_message(cls, v: dict[str, str]) -> dict[str, str]:
+        if "default" not in v:
+            raise ValueError("messages needs a `default` entry")
+        return v
+
+    def message(self, variant: str, **fields: Any) -> str:
+        template = self.messages.get(variant) or self.messages["default"]
+        return string.Formatter().vformat(template, (), _Fields(fields))
+
+    def help_section(self, title: str) -> str:
+        """The body of one `## Title` section of the help."""
+        text = self.help
+        start = text.find(f"## {title}")
+        if start < 0:
+            return ""
+        start = text.find("\n", start) + 1
+        end = text.find("\n## ", start)
+        return text[start : end if end >= 0 else len(text)].strip()
+
+
+class _Fields(dict):
+    def __missing__(self, key: str) -> str:  # a message never crashes on a missing field
+        return "{" + key + "}"
+
+
+class RulePackError(Exception):
+    pass
+
+
+def load_rule_file(path: Path) -> Rule:
+    from linter.yamlload import load_data_file
+
+    try:
+        data = load_data_file(path)
+        return Rule.model_validate(data)
+    except Exception as exc:
+        raise RulePackError(f"{path}: {exc}") from exc
+
+
+def load_rules(directory: Path, extra: list[Path] | None = None) -> list[Rule]:
+    from linter.checks import CHECKS
+
+    rules: dict[str, Rule] = {}
+    for path in sorted(directory.glob("SA*.yaml")) + list(extra or []):
+        rule = load_rule_file(path)
+        if rule.check not in CHECKS:
+            raise RulePackError(f"{path}: unknown check kind {rule.check!r}")
+        rules[rule.id] = rule
+    return sorted(rules.values(), key=lambda r: r.id)

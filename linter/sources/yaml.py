@@ -1,0 +1,263 @@
+"""Positioned YAML sources: ruamel.yaml nodes (C parser where available) with exact file positions.
+
+A `YamlSource` is either a file or a document embedded in one scalar of another source (a ConfigMap's
+`run.yaml: |`, a double-quoted `config.yaml: "..."`). Embedded sources keep a per-character map back
+to the file, so every node of every source reports a span in the file the user opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from linter.model import Span
+from linter.sources.yamlscalar import LineIndex, decode_scalar, end_of_char
+
+#: Limits that keep hostile input (alias bombs, huge documents) bounded.
+MAX_NODES_PER_WALK = 200_000
+
+
+class YamlParseError(Exception):
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def _composer():
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=False)
+
+
+def compose_all(text: str) -> list[Node]:
+    """All documents of `text` as nodes. Raises YamlParseError with a 1-based position."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        docs = list(_composer().compose_all(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem:
+            problem = f"{exc.problem} ({exc.context})"
+        line = mark.line + 1 if mark is not None else 1
+        col = mark.column + 1 if mark is not None else 1
+        raise YamlParseError(problem, line, col) from None
+    except YAMLError as exc:
+        raise YamlParseError(str(exc).splitlines()[0] if str(exc) else "invalid YAML", 1, 1) from None
+    except RecursionError:
+        raise YamlParseError("nesting too deep to parse", 1, 1) from None
+    return [d for d in docs if d is not None]
+
+
+@dataclass
+class YamlSource:
+    """One YAML text and its documents, with positions mapped to `path`."""
+
+    path: str
+    text: str
+    documents: list[Node]
+    file_text: str  # the text of the file on disk (== text for a file source)
+    file_lines: LineIndex
+    offsets: list[int] | None = None  # for embedded sources: index in text -> index in file_text
+    end_offsets: list[int] | None = None  # index just past the raw char of text[i]
+    parent: YamlSource | None = None
+    label: str = ""  # logical prefix, e.g. "ConfigMap/llama-stack-config:data.run.yaml"
+    meta: dict = field(default_factory=dict)
+
+    # -- positions -------------------------------------------------------------------------------
+    def file_offset(self, index: int) -> int:
+        if self.offsets is None:
+            return index
+        index = max(0, min(index, len(self.offsets) - 1))
+        return self.offsets[index]
+
+    def file_end_offset(self, end_index: int) -> int:
+        """File offset just past the raw text of text[:end_index] (end exclusive)."""
+        if self.offsets is None:
+            return end_index
+        if end_index <= 0:
+            return self.offsets[0]
+        return self.end_offsets[min(end_index, len(self.end_offsets)) - 1]
+
+    def span_of_indices(self, start: int, end: int) -> Span:
+        s = self.file_offset(start)
+        e = self.file_end_offset(end) if end > start else s
+        sl, sc = self.file_lines.position(s)
+        el, ec = self.file_lines.position(e)
+        return Span.of(sl, sc, el, ec)
+
+    def span(self, node: Node) -> Span:
+        start = node.start_mark.index
+        end = node.end_mark.index
+        if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+            end = _trim_block_end(self.text, start, end)
+        elif isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style:
+            end = _trim_trailing_space(self.text, start, end)
+        return self.span_of_indices(start, end)
+
+    def offsets_of(self, node: Node) -> tuple[int, int]:
+        """Start and end offsets of a node in the file text."""
+        return self.file_offset(node.start_mark.index), self.file_end_offset(node.end_mark.index)
+
+    def line_text(self, line: int) -> str:
+        start = self.file_lines.line_start(line)
+        end = self.file_text.find("\n", start)
+        return self.file_text[start : end if end >= 0 else len(self.file_text)]
+
+    # -- embedded documents ----------------------------------------------------------------------
+    def embedded(self, node: ScalarNode, parent_indent: int, label: str) -> YamlSource:
+        """Parse the string value of `node` as YAML, positions mapped back to the file.
+
+        Raises YamlParseError (positioned in the file) when the value is not YAML.
+        """
+        dec = decode_scalar(self.text, node.start_mark.index, parent_indent)
+        value = dec.value
+        if value != node.value:  # the decoder must agree with the parser; never guess positions
+            raise YamlParseError("could not map the embedded document to the file", 1, 1)
+        offsets = [self.file_offset(i) for i in dec.src]
+        end_offsets = [self.file_offset(end_of_char(dec, i)) for i in range(len(value))]
+        try:
+            docs = compose_all(value)
+        except YamlParseError as exc:
+            child_index = _index_of(value, exc.line, exc.column)
+            line, col = self.file_lines.position(offsets[min(child_index, len(offsets) - 1)])
+            raise YamlParseError(exc.message, line, col) from None
+        return YamlSource(
+            path=self.path,
+            text=value,
+            documents=docs,
+            file_text=self.file_text,
+            file_lines=self.file_lines,
+            offsets=offsets,
+            end_offsets=end_offsets + [offsets[-1]],
+            parent=self,
+            label=label,
+        )
+
+
+def parse_file(path: str, text: str) -> YamlSource:
+    return YamlSource(
+        path=path, text=text, documents=compose_all(text), file_text=text, file_lines=LineIndex(text)
+    )
+
+
+def _index_of(text: str, line: int, column: int) -> int:
+    idx = 0
+    for _ in range(line - 1):
+        nl = text.find("\n", idx)
+        if nl < 0:
+            return len(text)
+        idx = nl + 1
+    return min(idx + column - 1, len(text))
+
+
+def _trim_block_end(text: str, start: int, end: int) -> int:
+    """Block scalars' end marks sit after trailing blank lines; end at the last content char."""
+    while end > start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return end
+
+
+def _trim_trailing_space(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1] in " \t\r\n":
+        end -= 1
+    return end
+
+
+# -- node helpers -----------------------------------------------------------------------------------
+def is_map(node: Node | None) -> bool:
+    return isinstance(node, MappingNode)
+
+
+def is_seq(node: Node | None) -> bool:
+    return isinstance(node, SequenceNode)
+
+
+def is_scalar(node: Node | None) -> bool:
+    return isinstance(node, ScalarNode)
+
+
+def items(node: Node | None) -> list[tuple[Node, Node]]:
+    return node.value if isinstance(node, MappingNode) else []
+
+
+def get(node: Node | None, key: str) -> Node | None:
+    """The value node of `key` in a mapping (last one wins, as YAML loaders do)."""
+    found = None
+    if isinstance(node, MappingNode):
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value == key:
+                found = v
+    return found
+
+
+def get_item(node: Node | None, key: str) -> tuple[Node, Node] | None:
+    found = None
+    if isinstance(node, MappingNode):
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value == key:
+                found = (k, v)
+    return found
+
+
+def get_path(node: Node | None, *keys: str) -> Node | None:
+    for key in keys:
+        node = get(node, key)
+        if node is None:
+            return None
+    return node
+
+
+def text(node: Node | None) -> str | None:
+    """The string value of a scalar node (None for collections, null and absent nodes)."""
+    if isinstance(node, ScalarNode):
+        if node.tag.endswith(":null") and node.style in (None, ""):
+            return None
+        return node.value
+    return None
+
+
+def seq(node: Node | None) -> list[Node]:
+    return node.value if isinstance(node, SequenceNode) else []
+
+
+def is_plain_int(node: Node | None) -> bool:
+    return isinstance(node, ScalarNode) and node.tag.endswith(":int") and not node.style
+
+
+def walk(node: Node, budget: int = MAX_NODES_PER_WALK) -> Iterator[tuple[tuple, Node]]:
+    """Yield (path, node) for every node once (aliases are visited once; bounded)."""
+    seen: set[int] = set()
+    stack: list[tuple[tuple, Node]] = [((), node)]
+    count = 0
+    while stack:
+        path, n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        count += 1
+        if count > budget:
+            return
+        yield path, n
+        if isinstance(n, MappingNode):
+            for k, v in reversed(n.value):
+                key = k.value if isinstance(k, ScalarNode) else "?"
+                stack.append((path + (key,), v))
+        elif isinstance(n, SequenceNode):
+            for i in range(len(n.value) - 1, -1, -1):
+                stack.append((path + (i,), n.value[i]))
+
+
+def dotted(path: tuple) -> str:
+    out = ""
+    for p in path:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out

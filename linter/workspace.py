@@ -1,0 +1,172 @@
+"""What the engine knows about the repository after parsing: files, Kubernetes objects, run configs.
+
+Built once per run from the parsed sources; checks read it and never parse anything themselves.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from ruamel.yaml.nodes import MappingNode, Node
+
+from linter.sources import yaml as y
+
+RUN_CONFIG_MARKERS = ("providers", "apis")
+EMBEDDED_SUFFIXES = (".yaml", ".yml")
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+@dataclass
+class K8sObject:
+    source: y.YamlSource
+    node: MappingNode
+    kind: str
+    api_version: str
+    name: str
+    namespace: str | None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.name}" if self.name else self.kind
+
+    def get(self, *keys: str) -> Node | None:
+        return y.get_path(self.node, *keys)
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+
+@dataclass
+class RunConfig:
+    """A LlamaStack run config (run.yaml / config.yaml), wherever it lives."""
+
+    source: y.YamlSource
+    root: MappingNode
+    label: str  # logical location prefix
+    configmap: K8sObject | None = None  # the ConfigMap that embeds it
+    configmap_key: str | None = None
+    generator: tuple[str, str, str] | None = None  # (kustomization path, configmap name, key)
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    @property
+    def configmap_name(self) -> str | None:
+        if self.configmap is not None:
+            return self.configmap.name
+        return self.generator[1] if self.generator else None
+
+
+@dataclass
+class ParseProblem:
+    path: str
+    message: str
+    line: int
+    column: int
+
+
+@dataclass
+class Workspace:
+    root: str
+    yaml_sources: list[y.YamlSource] = field(default_factory=list)
+    objects: list[K8sObject] = field(default_factory=list)
+    run_configs: list[RunConfig] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)
+    python_sources: list = field(default_factory=list)
+    other_sources: list = field(default_factory=list)
+    file_texts: dict[str, str] = field(default_factory=dict)
+    files_seen: int = 0
+    files_parsed: int = 0
+
+    def objects_of(self, kind: str) -> list[K8sObject]:
+        return [o for o in self.objects if o.kind == kind]
+
+    def configmaps_named(self, name: str) -> list[K8sObject]:
+        return [o for o in self.objects if o.kind == "ConfigMap" and o.name == name]
+
+    def run_configs_of_configmap(self, name: str) -> list[RunConfig]:
+        return [rc for rc in self.run_configs if rc.configmap_name == name]
+
+    # -- building ----------------------------------------------------------------------------------
+    def add_yaml(self, source: y.YamlSource) -> None:
+        self.yaml_sources.append(source)
+        for doc in source.documents:
+            if not isinstance(doc, MappingNode):
+                continue
+            kind = y.text(y.get(doc, "kind"))
+            api = y.text(y.get(doc, "apiVersion")) or ""
+            if not kind and posixpath.basename(source.path) in KUSTOMIZATION_FILES:
+                kind = "Kustomization"  # kustomize accepts files without apiVersion/kind
+            if kind:
+                meta = y.get(doc, "metadata")
+                obj = K8sObject(
+                    source=source,
+                    node=doc,
+                    kind=kind,
+                    api_version=api,
+                    name=y.text(y.get(meta, "name")) or "",
+                    namespace=y.text(y.get(meta, "namespace")),
+                )
+                self.objects.append(obj)
+                if kind == "ConfigMap":
+                    self._add_configmap_configs(obj)
+            elif _looks_like_run_config(doc):
+                self.run_configs.append(RunConfig(source=source, root=doc, label=""))
+
+    def _add_configmap_configs(self, cm: K8sObject) -> None:
+        data = cm.get("data")
+        for key_node, value in y.items(data):
+            key = key_node.value
+            if not isinstance(key, str) or not key.endswith(EMBEDDED_SUFFIXES):
+                continue
+            if not y.is_scalar(value) or "\n" not in (value.value or ""):
+                continue
+            label = f"{cm.ref}:data.{key}"
+            try:
+                child = cm.source.embedded(value, data.start_mark.column, label)
+            except y.YamlParseError as exc:
+                if _mentions_run_config(value.value):
+                    self.problems.append(
+                        ParseProblem(cm.path, f"{label}: {exc.message}", exc.line, exc.column)
+                    )
+                continue
+            for doc in child.documents:
+                if isinstance(doc, MappingNode) and _looks_like_run_config(doc):
+                    self.run_configs.append(
+                        RunConfig(
+                            source=child, root=doc, label=label, configmap=cm, configmap_key=key
+                        )
+                    )
+
+    def link_generators(self) -> None:
+        """kustomize configMapGenerator `files:` entries name run.yaml files: link them."""
+        by_path = {rc.source.path: rc for rc in self.run_configs if rc.source.parent is None}
+        for obj in self.objects:
+            if obj.kind != "Kustomization":
+                continue
+            base = posixpath.dirname(obj.source.path)
+            for gen in y.seq(obj.get("configMapGenerator")):
+                name = y.text(y.get(gen, "name")) or ""
+                for f in y.seq(y.get(gen, "files")):
+                    spec = y.text(f) or ""
+                    key, _, rel = spec.partition("=") if "=" in spec else ("", "", spec)
+                    target = posixpath.normpath(posixpath.join(base, rel))
+                    key = key or posixpath.basename(rel)
+                    rc = by_path.get(target)
+                    if rc is not None and rc.generator is None:
+                        rc.generator = (obj.source.path, name, key)
+
+    def kustomizations(self) -> list[K8sObject]:
+        return [o for o in self.objects if o.kind == "Kustomization"]
+
+
+def _looks_like_run_config(doc: MappingNode) -> bool:
+    keys = {k.value for k, _ in doc.value if y.is_scalar(k)}
+    return "providers" in keys and ("apis" in keys or "image_name" in keys or "version" in keys)
+
+
+def _mentions_run_config(text: str) -> bool:
+    return "providers:" in text and ("apis:" in text or "image_name:" in text)

@@ -1,0 +1,38 @@
+"""Running the engine on small in-memory repositories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from linter.engine import Options, RunResult, load_pack, run, select_rules
+
+_PACK = None
+
+
+def pack():
+    global _PACK
+    if _PACK is None:
+        _PACK = load_pack(Options())
+    return _PACK
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_bytes(content.encode("utf-8"))
+
+
+def lint_dir(root: Path, target: dict[str, str] | None = None, select: list[str] | None = None,
+             paths: list[str] | None = None) -> RunResult:
+    kb, rules = pack()
+    opts = Options(paths=paths or ["."], target=target or {}, select=select or [], cwd=root)
+    return run(opts, kb=kb, rules=select_rules(rules, opts))
+
+
+def lint_files(tmp: Path, files: dict[str, str | bytes], **kw) -> RunResult:
+    write_files(tmp, files)
+    return lint_dir(tmp, **kw)
