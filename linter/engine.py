@@ -114,6 +114,7 @@ def run(opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None
     for rule in rules:
         for kind in rule.file_kinds:
             triggers.setdefault(kind, []).extend(rule.triggers)
+    triggers.setdefault("yaml", []).extend(detection_triggers(kb))
     prefilter = Prefilter(triggers)
     ws = Workspace(root=str(cwd))
 
@@ -190,12 +191,17 @@ def _load(ws: Workspace, f: DiscoveredFile, prefilter: Prefilter, explicit: bool
         load_other(ws, f.rel, f.kind, text)
 
 
+def detection_triggers(kb: KnowledgeBase) -> list[str]:
+    """Files that can reveal the platform target: Subscriptions and their kustomize patches."""
+    packages = [p for platform in kb.platforms.values() for p in platform.operator_packages]
+    return packages + ["/spec/channel", "/spec/startingCSV"]
+
+
 def _target_from_project(
     project: Path, cwd: Path, exclude: list[str], kb: KnowledgeBase, rules: list[Rule]
 ) -> Target | None:
     """Linting a sub-folder: the platform Subscription may live elsewhere in the repository."""
-    markers = [p for platform in kb.platforms.values() for p in platform.operator_packages]
-    prefilter = Prefilter({"yaml": markers})
+    prefilter = Prefilter({"yaml": detection_triggers(kb)})
     ws = Workspace(root=str(cwd))
     for f in discover([project], cwd, exclude, []):
         if f.kind == "yaml":

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from linter import __version__
+from linter.cli import cli
+from tests.conftest import REPO
+
+STORY = REPO / "examples" / "story"
+CLEAN = REPO / "examples" / "clean"
+
+
+def invoke(args, cwd: Path):
+    runner = CliRunner()
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(cli, args, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+
+
+def test_python_dash_m_version():
+    out = subprocess.run([sys.executable, "-m", "linter", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == f"stackalign {__version__}"
+
+
+def test_clean_example_exits_zero():
+    r = invoke(["lint", "--no-color"], CLEAN)
+    assert r.exit_code == 0, r.output
+    assert "no findings" in r.output
+    assert "Target: RHOAI 2.25 (from gitops/operators/rhoai/subscription.yaml:" in r.output
+
+
+def test_story_example_exits_one_with_findings():
+    r = invoke(["lint", "--no-color"], STORY)
+    assert r.exit_code == 1
+    assert "SA103 [warning]" in r.output
+
+
+def test_fail_on_error_ignores_warnings(tmp_path):
+    (tmp_path / "lsd.yaml").write_text(
+        "apiVersion: llamastack.io/v1alpha1\nkind: LlamaStackDistribution\nmetadata: {name: x}\n"
+        "spec:\n  server:\n    distribution:\n      image: quay.io/opendatahub/llama-stack:odh\n"
+    )
+    assert invoke(["lint", "--fail-on", "error"], tmp_path).exit_code == 0
+    assert invoke(["lint"], tmp_path).exit_code == 1
+
+
+def test_json_contract(tmp_path):
+    r = invoke(["lint", "--format", "json", "--target", "rhoai=2.25"], STORY)
+    doc = json.loads(r.output)
+    assert doc["tool"] == "stackalign" and doc["version"] == __version__
+    assert doc["target"] == {"platform": "rhoai", "version": "2.25", "llamastack": "0.2.22", "source": "--target"}
+    assert set(doc["summary"]) >= {"files", "parsed", "findings", "fixable"}
+    f = next(x for x in doc["findings"] if x["rule"] == "SA103")
+    assert set(f) >= {"rule", "name", "level", "path", "line", "column", "end_line", "end_column", "message",
+                      "logical_location", "fingerprint", "runtime", "fix"}
+    assert f["path"] == "gitops/llamastack/llamastackdistribution.yaml"
+    assert f["fix"]["applicability"] == "unsafe"
+    assert f["fix"]["edits"][0]["text"] == "name: rh-dev"
+
+
+def test_output_file(tmp_path):
+    out = tmp_path / "report.json"
+    r = invoke(["lint", "--format", "json", "--output", str(out)], CLEAN)
+    assert r.exit_code == 0 and r.output == ""
+    assert json.loads(out.read_text())["findings"] == []
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["lint", "--target", "rhoai"], "expected KEY=VERSION"),
+        (["lint", "--target", "openshift=4.16"], "KEY must be one of"),
+        (["lint", "--select", "SA999"], "unknown rule 'SA999'"),
+        (["explain", "SA999"], "unknown rule"),
+    ],
+)
+def test_usage_errors_exit_two(tmp_path, args, message):
+    r = invoke(args, tmp_path)
+    assert r.exit_code == 2 and message in r.output
+
+
+def test_malformed_files_are_sa001_not_tracebacks(tmp_path):
+    (tmp_path / "bad.yaml").write_text("kind: LlamaStackDistribution\nspec: [unclosed\n")
+    (tmp_path / "bad.py").write_text("from llama_stack_client import X\ndef f(:\n")
+    r = invoke(["lint", "--format", "json"], tmp_path)
+    assert r.exit_code == 1
+    found = {(f["path"], f["rule"], f["line"]) for f in json.loads(r.output)["findings"]}
+    assert found == {("bad.yaml", "SA001", 3), ("bad.py", "SA001", 2)}
+
+
+def test_rules_explain_targets(tmp_path):
+    r = invoke(["rules"], tmp_path)
+    assert r.exit_code == 0 and "SA101  image-version-mismatch" in r.output
+    r = invoke(["explain", "SA103"], tmp_path)
+    assert "## Why is this bad?" in r.output and "=> SA103 at lsd.yaml:8:14" in r.output
+    r = invoke(["targets"], STORY)
+    assert "2.25    0.2.22           0.3.0     run.yaml       0.2.2" in r.output
+    assert "Detected in .: RHOAI 2.25" in r.output
+
+
+def test_no_color_when_not_a_tty():
+    r = invoke(["lint"], STORY)
+    assert "\x1b[" not in r.output
