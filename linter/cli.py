@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -60,7 +62,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 @click.option("--target", "targets", multiple=True, metavar="KEY=VERSION", help="rhoai=2.25, odh=..., llamastack=0.2.22 (repeatable).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="Configuration file (default: .stackalign.yaml at the repository root).")
@@ -69,7 +71,12 @@ def cli() -> None:
 @click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "note"]), default="warning", show_default=True, help="Lowest level that makes the exit code 1.")
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
-def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail_on, no_color):
+@click.option("--sarif-category", default="stackalign/", show_default=True, help="SARIF automationDetails.id (the code scanning category).")
+@click.option("--sarif-include-suppressed", is_flag=True, help="Keep suppressed findings in SARIF (with suppressions[]); GitHub shows them as open.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also apply unsafe fixes.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (exit 1 if any).")
+def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail_on, no_color, fix, unsafe_fixes, diff, sarif_category, sarif_include_suppressed):
     """Lint PATHS (default: the current directory)."""
     from linter.engine import Options, run
     from linter.knowledge import KnowledgeError
@@ -87,7 +94,10 @@ def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail
         cwd=cwd,
     )
     _check_rule_names(opts)
+    started = datetime.now(timezone.utc)
     try:
+        if fix or diff:
+            _fix(opts, unsafe_fixes, diff, fix)
         result = run(opts)
     except (KnowledgeError, RulePackError) as exc:
         raise UsageFailure(str(exc)) from None
@@ -96,6 +106,12 @@ def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail
         from linter.report import json as json_report
 
         text = json_report.render(result.findings, result.target.as_json(), summary)
+    elif fmt == "sarif":
+        text = _sarif(result, cwd, started, sarif_category, sarif_include_suppressed)
+    elif fmt == "github":
+        from linter.report import github as github_report
+
+        text = github_report.render(result.findings)
     else:
         from linter.report import text as text_report
 
@@ -110,6 +126,24 @@ def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail
     threshold = LEVEL_RANK[fail_on]
     failing = [f for f in result.findings if f.suppressed is None and f.level.rank >= threshold]
     sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+def _fix(opts, unsafe: bool, diff: bool, write: bool) -> None:
+    """Run the fix loop; print a diff (and exit) or write the files and say what changed."""
+    from linter.fixes import fix_repository, unified_diff, write_fixed
+
+    outcome = fix_repository(opts, unsafe=unsafe)
+    opts.overlay = None
+    for path, reason in outcome.failed:
+        click.echo(f"stackalign: fix not applied to {path}: {reason}", err=True)
+    if diff and not write:
+        text = unified_diff(outcome)
+        click.echo(text, nl=False)
+        sys.exit(EXIT_FINDINGS if text else EXIT_OK)
+    written = write_fixed(outcome)
+    if written:
+        n = len(outcome.applied)
+        click.echo(f"Fixed {n} finding{'s' if n != 1 else ''} in {len(written)} file{'s' if len(written) != 1 else ''}: {', '.join(written)}", err=True)
 
 
 def _split(values) -> list[str]:
@@ -142,6 +176,35 @@ def _summary(result) -> dict:
         "fixable": sum(1 for f in active if f.fix is not None),
         "suppressed": len(result.findings) - len(active),
     }
+
+
+def _sarif(result, cwd: Path, started: datetime, category: str, include_suppressed: bool) -> str:
+    from linter.report import sarif
+
+    meta = sarif.RunMetadata(
+        target=result.target.as_json(),
+        rules=result.rules,
+        command_line=shlex.join(["stackalign", *sys.argv[1:]]),
+        working_directory=cwd,
+        start_time=started,
+        end_time=datetime.now(timezone.utc),
+        file_texts=_hashed_texts(result, cwd),
+        category=category,
+        include_suppressed=include_suppressed,
+    )
+    return sarif.render(result.findings, meta)
+
+
+def _hashed_texts(result, cwd: Path) -> dict[str, str]:
+    """What upload-sarif hashes for each reported file: its bytes as UTF-8, BOM kept."""
+    texts: dict[str, str] = {}
+    for path in {f.path for f in result.findings}:
+        try:
+            texts[path] = (cwd / path).read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            if path in result.workspace.file_texts:
+                texts[path] = result.workspace.file_texts[path]
+    return texts
 
 
 def _target_line(result) -> str:

@@ -14,6 +14,7 @@ from linter.knowledge import KnowledgeBase, load_knowledge
 from linter.model import Finding, Level
 from linter.resources import knowledge_dir, rules_dir
 from linter.rulepack import Rule, load_rules
+from linter.suppressions import POST_CHECKS, apply_suppressions
 from linter.target import Target, detect_target, target_from_setting
 from linter.workspace import ParseProblem, Workspace
 
@@ -29,6 +30,7 @@ class Options:
     exclude: list[str] = field(default_factory=list)
     config: Config | None = None
     cwd: Path = field(default_factory=Path.cwd)
+    overlay: dict[str, bytes] | None = None  # abs path -> content to use instead of the disk (fixes)
 
 
 @dataclass
@@ -122,7 +124,7 @@ def run(opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None
     files = list(discover(context_roots, cwd, exclude, skipped))
     for f in files:
         ws.files_seen += 1
-        _load(ws, f, prefilter, f.path.absolute() in explicit)
+        _load(ws, f, prefilter, f.path.absolute() in explicit, opts.overlay)
     ws.link_generators()
 
     target = _resolve_target(opts, cfg, ws, kb)
@@ -130,9 +132,14 @@ def run(opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None
         target = _target_from_project(project, cwd, exclude, kb, rules) or target
     findings: list[Finding] = []
     for rule in rules:
+        if rule.check in POST_CHECKS:
+            continue
         ctx = CheckContext(rule=rule, ws=ws, kb=kb, target=target)
         check = load_check(rule.check)
         findings.extend(check(ctx))
+    findings = apply_suppressions(
+        findings, rules, ws, lambda rule: CheckContext(rule=rule, ws=ws, kb=kb, target=target)
+    )
 
     reported = [f for f in findings if _reported(f.path, cwd, report_roots)]
     reported.sort(key=Finding.sort_key)
@@ -160,10 +167,19 @@ def _reported(rel: str, cwd: Path, roots: list[Path]) -> bool:
     return any(p == r or _inside(p, r) for r in roots) or rel == "."
 
 
-def _load(ws: Workspace, f: DiscoveredFile, prefilter: Prefilter, explicit: bool) -> None:
+def _load(
+    ws: Workspace,
+    f: DiscoveredFile,
+    prefilter: Prefilter,
+    explicit: bool,
+    overlay: dict[str, bytes] | None = None,
+) -> None:
     try:
-        with open(f.path, "rb") as fh:
-            head = fh.read(MAX_FILE_BYTES + 1)
+        if overlay and str(f.path.absolute()) in overlay:
+            head = overlay[str(f.path.absolute())]
+        else:
+            with open(f.path, "rb") as fh:
+                head = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         ws.problems.append(ParseProblem(f.rel, f"cannot read file: {exc.strerror or exc}", 1, 1))
         return
