@@ -1,0 +1,318 @@
+"""SARIF 2.1.0 for GitHub code scanning: findings and run metadata in, one run out.
+
+What GitHub reads (LINTERS.md 1.1) is always present and never empty; `%SRCROOT%`-relative URIs;
+full regions with an exclusive end column in Unicode code points; GitHub's own
+`primaryLocationLineHash` plus our line-independent fingerprint; fixes as artifact changes;
+suppressed results only on request (GitHub shows them as open alerts).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from linter import __version__
+from linter.model import Finding, Fix, Span
+from linter.report.linehash import hashes_for_lines
+from linter.rulepack import Rule
+
+#: The project's repository; rule documentation URLs are derived from it.
+REPOSITORY_URL = "https://github.com/stackalign/stackalign"
+DOCS_REF = "main"
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "stackalignFingerprint/v1"
+LINE_HASH_KEY = "primaryLocationLineHash"
+MAX_RESULTS = 5000  # GitHub keeps only the top 5,000 results of a run (LINTERS.md 1.4)
+MAX_DESCRIPTION = 1024
+PRECISION_RANK = {"very-high": 4, "high": 3, "medium": 2, "low": 1}
+
+
+@dataclass(frozen=True)
+class RunMetadata:
+    """What the reporter knows besides the findings. `file_texts`: path -> the text upload-sarif
+    hashes (the file decoded as UTF-8 with its BOM kept); a path without text gets no line hash."""
+
+    target: dict
+    rules: list[Rule]
+    command_line: str
+    working_directory: Path
+    start_time: datetime
+    end_time: datetime
+    file_texts: Mapping[str, str] = field(default_factory=dict)
+    category: str = "stackalign/"
+    include_suppressed: bool = False
+    execution_successful: bool = True
+    max_results: int = MAX_RESULTS
+
+
+def help_uri(rule_id: str) -> str:
+    return f"{REPOSITORY_URL}/blob/{DOCS_REF}/docs/rules/{rule_id}.md"
+
+
+def render(findings: list[Finding], meta: RunMetadata) -> str:
+    return json.dumps(build(findings, meta), indent=2, ensure_ascii=False) + "\n"
+
+
+def build(findings: list[Finding], meta: RunMetadata) -> dict:
+    rules = list(meta.rules)
+    index = {r.id: i for i, r in enumerate(rules)}
+    precision = {r.id: r.precision for r in rules}
+    wanted = [f for f in findings if meta.include_suppressed or f.suppressed is None]
+    kept, omitted = keep_most_severe(wanted, meta.max_results, precision)
+    hashes = _line_hashes(kept, meta.file_texts)
+    results = [
+        result(
+            f, index.get(f.rule), hashes.get((f.path, f.span.start.line)), meta.include_suppressed
+        )
+        for f in kept
+    ]
+    run: dict = {
+        "tool": {
+            "driver": {
+                "name": "stackalign",
+                "semanticVersion": __version__,
+                "informationUri": REPOSITORY_URL,
+                "rules": [rule_descriptor(r) for r in rules],
+            }
+        },
+        "automationDetails": {"id": meta.category},
+        "invocations": [invocation(meta, len(wanted), omitted)],
+        "originalUriBaseIds": {SRCROOT: {"uri": directory_uri(meta.working_directory)}},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+        "properties": run_properties(meta, findings, len(wanted), omitted),
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+# -- rules -----------------------------------------------------------------------------------------
+def rule_descriptor(rule: Rule) -> dict:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": sentence(rule.summary)},
+        "fullDescription": {"text": full_description(rule)},
+        "help": {"text": help_text(rule.help), "markdown": help_markdown(rule)},
+        "helpUri": help_uri(rule.id),
+        "defaultConfiguration": {"level": rule.level.value},
+        "properties": {"tags": list(rule.tags), "precision": rule.precision},
+    }
+
+
+def full_description(rule: Rule) -> str:
+    """What it does and why it is bad, as plain text, at most 1024 characters."""
+    parts = [plain(rule.help_section("What it does")), plain(rule.help_section("Why is this bad?"))]
+    text = " ".join(p for p in parts if p) or rule.summary
+    return truncate(sentence(text), MAX_DESCRIPTION)
+
+
+def help_markdown(rule: Rule) -> str:
+    return f"# {rule.id} {rule.name}\n\n{rule.summary}\n\n{rule.help.strip()}\n"
+
+
+def help_text(markdown: str) -> str:
+    """The help without Markdown syntax: headings become lines, code fences disappear."""
+    lines = []
+    for line in markdown.strip().splitlines():
+        if line.lstrip().startswith("```"):
+            continue
+        lines.append(re.sub(r"^#+\s*", "", line))
+    return "\n".join(lines).strip() + "\n"
+
+
+def plain(markdown: str) -> str:
+    """One paragraph of plain text: no code blocks, no backticks, single spaces."""
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.DOTALL)
+    return " ".join(text.replace("`", "").split())
+
+
+def sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
+# -- results ---------------------------------------------------------------------------------------
+def keep_most_severe(
+    findings: list[Finding], limit: int, precision: Mapping[str, str]
+) -> tuple[list[Finding], int]:
+    """At most `limit` findings, the most severe (then most precise) first; order is kept."""
+    if len(findings) <= limit:
+        return findings, 0
+    ranked = sorted(
+        range(len(findings)),
+        key=lambda i: (
+            -findings[i].level.rank,
+            -PRECISION_RANK.get(precision.get(findings[i].rule, "high"), 0),
+            i,
+        ),
+    )
+    keep = sorted(ranked[:limit])
+    return [findings[i] for i in keep], len(findings) - limit
+
+
+def result(
+    f: Finding, rule_index: int | None, line_hash: str | None, with_suppressions: bool
+) -> dict:
+    out: dict = {"ruleId": f.rule}
+    if rule_index is not None:
+        out["ruleIndex"] = rule_index
+    out["level"] = f.level.value
+    out["message"] = {"text": f.message}
+    out["locations"] = [location(f)]
+    if f.related:
+        out["relatedLocations"] = [
+            {"id": i, **physical(r.path, r.span), "message": {"text": r.message}}
+            for i, r in enumerate(f.related, start=1)
+        ]
+    fingerprints = {FINGERPRINT_KEY: f.fingerprint}
+    if line_hash is not None:
+        fingerprints = {LINE_HASH_KEY: line_hash, **fingerprints}
+    out["partialFingerprints"] = fingerprints
+    if f.fix is not None:
+        out["fixes"] = [fix(f.fix)]
+    if with_suppressions:
+        out["suppressions"] = suppressions(f)
+    properties = {k: v for k, v in (("runtime", f.runtime), ("target", f.target)) if v}
+    if properties:
+        out["properties"] = properties
+    return out
+
+
+def location(f: Finding) -> dict:
+    loc = physical(f.path, f.span)
+    if f.logical_location:
+        loc["logicalLocations"] = [{"fullyQualifiedName": f.logical_location}]
+    return loc
+
+
+def physical(path: str, span: Span) -> dict:
+    return {
+        "physicalLocation": {
+            "artifactLocation": artifact(path),
+            "region": region(span),
+        }
+    }
+
+
+def artifact(path: str) -> dict:
+    return {"uri": relative_uri(path), "uriBaseId": SRCROOT}
+
+
+def region(span: Span) -> dict:
+    return {
+        "startLine": span.start.line,
+        "startColumn": span.start.column,
+        "endLine": span.end.line,
+        "endColumn": span.end.column,
+    }
+
+
+def fix(f: Fix) -> dict:
+    by_path: dict[str, list[dict]] = {}
+    for edit in sorted(f.edits, key=lambda e: (e.path, e.start_offset)):
+        by_path.setdefault(edit.path, []).append(
+            {"deletedRegion": region(edit.span), "insertedContent": {"text": edit.text}}
+        )
+    return {
+        "description": {"text": sentence(f.description)},
+        "artifactChanges": [
+            {"artifactLocation": artifact(path), "replacements": replacements}
+            for path, replacements in by_path.items()
+        ],
+        "properties": {"applicability": f.applicability},
+    }
+
+
+def suppressions(f: Finding) -> list[dict]:
+    if f.suppressed is None:
+        return []
+    s: dict = {"kind": "inSource", "status": "accepted"}
+    if f.suppressed.strip():
+        s["justification"] = f.suppressed.strip()
+    return [s]
+
+
+def _line_hashes(findings: list[Finding], texts: Mapping[str, str]) -> dict[tuple[str, int], str]:
+    lines_by_path: dict[str, set[int]] = {}
+    for f in findings:
+        lines_by_path.setdefault(f.path, set()).add(f.span.start.line)
+    out: dict[tuple[str, int], str] = {}
+    for path, lines in lines_by_path.items():
+        text = texts.get(path)
+        if text is None:
+            continue  # upload-sarif computes it from the checkout
+        for line, value in hashes_for_lines(text, lines).items():
+            out[(path, line)] = value
+    return out
+
+
+# -- run -------------------------------------------------------------------------------------------
+def invocation(meta: RunMetadata, total: int, omitted: int) -> dict:
+    inv: dict = {
+        "commandLine": meta.command_line,
+        "workingDirectory": {"uri": directory_uri(meta.working_directory)},
+        "startTimeUtc": utc(meta.start_time),
+        "endTimeUtc": utc(meta.end_time),
+        "executionSuccessful": meta.execution_successful,
+    }
+    if omitted:
+        inv["toolExecutionNotifications"] = [
+            {
+                "level": "warning",
+                "message": {
+                    "text": (
+                        f"{total} results exceed the limit of {meta.max_results} that GitHub code "
+                        f"scanning keeps; the {meta.max_results} most severe are reported and "
+                        f"{omitted} are omitted."
+                    )
+                },
+                "descriptor": {"id": "results-truncated"},
+            }
+        ]
+    return inv
+
+
+def run_properties(meta: RunMetadata, findings: list[Finding], total: int, omitted: int) -> dict:
+    props: dict = {"target": meta.target}
+    runtimes = sorted({f.runtime for f in findings if f.runtime})
+    if runtimes:
+        props["runtimes"] = runtimes
+    props["resultCount"] = total - omitted
+    if omitted:
+        props["truncated"] = {
+            "totalResults": total,
+            "omittedResults": omitted,
+            "limit": meta.max_results,
+        }
+    if not meta.include_suppressed:
+        props["suppressedResultsOmitted"] = sum(1 for f in findings if f.suppressed is not None)
+    return props
+
+
+def relative_uri(path: str) -> str:
+    return quote(path.replace("\\", "/").removeprefix("./"), safe="/")
+
+
+def directory_uri(path: Path) -> str:
+    uri = path.absolute().as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
