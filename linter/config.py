@@ -1,60 +1,510 @@
-"""Project configuration: `.stackalign.yaml` or `[tool.stackalign]` in pyproject.toml."""
+"""Project configuration: `.stackalign.yaml` or `[tool.stackalign]` in pyproject.toml.
+
+The file is validated against `schemas/config.schema.json` (generated from `Config` by
+scripts/gen_schemas.py), then for what a schema cannot say: versions that do not parse, globs that
+cannot match, rules that do not exist. Every error names the key and the line it is on.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 CONFIG_NAMES = (".stackalign.yaml", ".stackalign.yml")
+PYPROJECT = "pyproject.toml"
+LevelSetting = Literal["error", "warning", "note", "off"]
+TargetKey = Literal["rhoai", "odh", "llamastack"]
 
 
 class RuleSetting(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    level: Literal["error", "warning", "note", "off"] | None = None
+    level: LevelSetting | None = Field(
+        default=None, description="Report this rule at another level, or `off` to disable it."
+    )
 
 
 class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    target: dict[str, str] = {}
-    include: list[str] = []
-    exclude: list[str] = []
-    select: list[str] = []
-    ignore: list[str] = []
-    rules: dict[str, RuleSetting] = {}
-    rule_files: list[str] = Field(default=[], alias="rule-files")
-    knowledge_files: list[str] = Field(default=[], alias="knowledge-files")
-    path: str | None = None  # where it was read from
+    """`.stackalign.yaml` (or the `[tool.stackalign]` table of pyproject.toml)."""
+
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, title="stackalign configuration"
+    )
+    target: dict[TargetKey, str] = Field(
+        default={},
+        description='The platform the repository deploys to, e.g. {rhoai: "2.25"}; '
+        "`llamastack` overrides the LlamaStack version.",
+    )
+    include: list[str] = Field(
+        default=[], description="Globs of files to lint (default: every YAML, Python, shell file)."
+    )
+    exclude: list[str] = Field(default=[], description="Globs of files and folders to skip.")
+    select: list[str] = Field(default=[], description="Only these rules (ids, id prefixes, names).")
+    ignore: list[str] = Field(default=[], description="Skip these rules (ids, id prefixes, names).")
+    rules: dict[str, RuleSetting | LevelSetting] = Field(
+        default={}, description="Per rule (id or name): a level, `off`, or {level: ...}."
+    )
+    rule_files: list[str] = Field(
+        default=[], alias="rule-files", description="Extra rule files (the rules/ YAML format)."
+    )
+    knowledge_files: list[str] = Field(
+        default=[], alias="knowledge-files", description="Extra knowledge base files."
+    )
+    path: SkipJsonSchema[str | None] = Field(default=None, exclude=True)  # where it was read from
+
+    @field_validator("rules", mode="after")
+    @classmethod
+    def _settings(cls, v: dict[str, Any]) -> dict[str, RuleSetting]:
+        return {k: RuleSetting(level=s) if isinstance(s, str) else s for k, s in v.items()}
 
 
 class ConfigError(Exception):
     pass
 
 
+# -- finding and reading ----------------------------------------------------------------------------
 def find_config(root: Path | None) -> Path | None:
+    """`.stackalign.yaml`/`.yml`, else a pyproject.toml with a `[tool.stackalign]` table."""
     if root is None:
         return None
     for name in CONFIG_NAMES:
         if (root / name).is_file():
             return root / name
+    pyproject = root / PYPROJECT
+    if pyproject.is_file():
+        try:
+            text = pyproject.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if re.search(r"^\s*\[tool\.stackalign[\].]", text, re.MULTILINE):
+            return pyproject
     return None
 
 
 def load_config(path: Path) -> Config:
-    from linter.yamlload import load_data_file
-
+    """Read, validate and return the configuration; ConfigError names the key and line."""
     try:
-        data = load_data_file(path) or {}
-    except Exception as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the configuration must be a mapping")
-    if "target" in data and isinstance(data["target"], dict):
-        data["target"] = {k: str(v) for k, v in data["target"].items()}
-    try:
-        cfg = Config.model_validate(data)
-    except Exception as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{_shown(path)}: cannot read: {exc}") from exc
+    if path.name == PYPROJECT:
+        data, locate = _read_pyproject(path, text)
+    else:
+        data, locate = _read_yaml(path, text)
+    errors = sorted(schema_errors(data, locate) + semantic_errors(data, locate), key=_line_col)
+    if errors:
+        shown = _shown(path)
+        raise ConfigError("\n".join(f"{shown}:{e}" for e in errors))
+    cfg = Config.model_validate(data)
     cfg.path = str(path)
     return cfg
+
+
+def _shown(path: Path) -> str:
+    """The path as the user would type it: relative to the working directory when inside it."""
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def _line_col(error: str) -> tuple[int, int]:
+    line, col, _ = error.split(":", 2)
+    return int(line), int(col)
+
+
+Locator = Any  # Callable[[tuple, bool], tuple[int, int]]: (key path, key_not_value) -> (line, col)
+
+
+def _read_yaml(path: Path, text: str) -> tuple[dict, Locator]:
+    from linter.sources.yaml import YamlParseError, compose_all
+
+    try:
+        docs = compose_all(text)
+    except YamlParseError as exc:
+        raise ConfigError(
+            f"{_shown(path)}:{exc.line}:{exc.column}: not valid YAML: {exc.message}"
+        ) from None
+    if len(docs) > 1:
+        raise ConfigError(f"{_shown(path)}: expected one YAML document, found {len(docs)}")
+    root = docs[0] if docs else None
+    if root is None:
+        return {}, lambda keys, key=False: (1, 1)
+    data = _node_data(root)
+    if not isinstance(data, dict):
+        line, col = root.start_mark.line + 1, root.start_mark.column + 1
+        raise ConfigError(f"{_shown(path)}:{line}:{col}: the configuration must be a mapping")
+
+    def locate(keys: tuple, key: bool = False) -> tuple[int, int]:
+        node = _find_node(root, keys, key)
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+    return data, locate
+
+
+def _node_data(node: Any) -> Any:
+    """Plain data from a composed node, keeping every scalar as its source string (`2.20` stays
+    "2.20"), except that non-string scalars keep their YAML type for the schema to judge."""
+    from linter.sources.yaml import MappingNode, ScalarNode, SequenceNode
+
+    if isinstance(node, MappingNode):
+        return {str(_node_data(k)): _node_data(v) for k, v in node.value}
+    if isinstance(node, SequenceNode):
+        return [_node_data(v) for v in node.value]
+    if isinstance(node, ScalarNode):
+        tag = node.tag or ""
+        if node.style or tag.endswith(":str"):
+            return node.value
+        if tag.endswith(":null") or node.value in ("", "~", "null", "Null", "NULL"):
+            return None
+        if tag.endswith(":bool") or node.value in ("true", "false", "True", "False"):
+            return node.value.lower() == "true"
+        if tag.endswith((":int", ":float")):
+            return _Number(node.value)
+        return node.value
+    return None
+
+
+class _Number(str):
+    """A number as written (`2.20`): the schema sees a number where a string is required."""
+
+
+def _find_node(root: Any, keys: tuple, key: bool) -> Any:
+    from linter.sources.yaml import MappingNode, SequenceNode
+
+    node = root
+    for i, k in enumerate(keys):
+        last = i == len(keys) - 1
+        if isinstance(node, MappingNode):
+            for kn, vn in node.value:
+                if str(kn.value) == str(k):
+                    node = kn if (last and key) else vn
+                    break
+            else:
+                return node
+        elif isinstance(node, SequenceNode) and isinstance(k, int) and k < len(node.value):
+            node = node.value[k]
+        else:
+            return node
+    return node
+
+
+def _read_pyproject(path: Path, text: str) -> tuple[dict, Locator]:
+    toml = _toml_module()
+    if toml is None:
+        raise ConfigError(
+            f"{_shown(path)}: reading [tool.stackalign] needs Python 3.11+ (tomllib) or the `tomli` package"
+        )
+    try:
+        doc = toml.loads(text)
+    except toml.TOMLDecodeError as exc:
+        raise ConfigError(f"{_shown(path)}: not valid TOML: {exc}") from None
+    data = doc.get("tool", {}).get("stackalign", {})
+    lines = text.splitlines()
+
+    def locate(keys: tuple, key: bool = False) -> tuple[int, int]:
+        return _toml_line(lines, keys)
+
+    if isinstance(data, dict):
+        for k, v in (
+            list(data.get("target", {}).items()) if isinstance(data.get("target"), dict) else []
+        ):
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                data["target"][k] = _Number(_toml_value_text(lines, ("target", k)) or str(v))
+    return data, locate
+
+
+def _toml_module():
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    try:
+        import tomli  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return tomli
+
+
+def _toml_line(lines: list[str], keys: tuple) -> tuple[int, int]:
+    """Best effort: the line of `key = ` (or `[tool.stackalign.key]`) inside [tool.stackalign]."""
+    section = None
+    found = (1, 1)
+    names = [str(k) for k in keys if not isinstance(k, int)]
+    for n, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]$", line)
+        if header:
+            section = header.group(1).replace('"', "").replace(" ", "")
+            if section == "tool.stackalign":
+                found = (n, 1)
+            if names and section == ".".join(["tool.stackalign", *names]):
+                return n, 1
+            continue
+        if section is None or not section.startswith("tool.stackalign"):
+            continue
+        for depth in range(len(names), 0, -1):
+            prefix = ".".join(["tool.stackalign", *names[: depth - 1]])
+            key = names[depth - 1]
+            if section == prefix and re.match(rf'^"?{re.escape(key)}"?\s*=', line):
+                return n, raw.index(line[0]) + 1
+            inline = rf"(^|[{{,\s]){re.escape(key)}\s*="
+            if section == prefix.rsplit(".", 1)[0] and depth > 1 and re.search(inline, line):
+                return n, raw.index(line[0]) + 1
+    return found
+
+
+def _toml_value_text(lines: list[str], keys: tuple) -> str | None:
+    line, _ = _toml_line(lines, keys)
+    m = re.search(rf"{re.escape(str(keys[-1]))}\s*=\s*([0-9][0-9.]*)", lines[line - 1])
+    return m.group(1) if m else None
+
+
+# -- validation -------------------------------------------------------------------------------------
+def config_schema() -> dict:
+    from linter.resources import schemas_dir
+
+    return json.loads((schemas_dir() / "config.schema.json").read_text(encoding="utf-8"))
+
+
+def schema_errors(data: Any, locate: Locator) -> list[str]:
+    """JSON Schema errors as `line:col: key: message`, one per problem, in file order."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(config_schema())
+    out = _describe(validator.iter_errors(_plain(data)), data, locate)
+    out.sort()
+    return [f"{line}:{col}: {msg}" for (line, col), msg in out]
+
+
+def _describe(errors: Any, data: Any, locate: Locator) -> list[tuple[tuple[int, int], str]]:
+    out: list[tuple[tuple[int, int], str]] = []
+    for err in errors:
+        keys = tuple(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set(err.schema.get("properties", {}))
+            for extra in sorted(set(err.instance) - allowed):
+                where = locate((*keys, extra), True)
+                dotted = _dotted((*keys, extra))
+                hint = _closest(extra, sorted(allowed))
+                msg = f"unknown key `{dotted}`" + (f" (did you mean `{hint}`?)" if hint else "")
+                msg += f"; allowed here: {', '.join(sorted(allowed))}"
+                out.append((where, msg))
+        elif "propertyNames" in err.schema_path:
+            bad = str(err.instance)
+            where = locate((*keys, bad), True)
+            allowed = err.schema.get("enum") or []
+            msg = f"unknown key `{_dotted((*keys, bad))}`"
+            if allowed:
+                msg += f"; allowed here: {', '.join(allowed)}"
+            out.append((where, msg))
+        elif err.validator == "anyOf" and isinstance(_value_at(data, keys), dict) and err.context:
+            branch = [e for e in err.context if e.validator not in ("type", "enum")]
+            out.extend(_describe(branch, data, locate) if branch else [])
+            if not branch:
+                out.append((locate(keys), f"`{_dotted(keys)}`: {_message(err, data, keys)}"))
+        else:
+            where = locate(keys)
+            out.append((where, f"`{_dotted(keys) or '(top level)'}`: {_message(err, data, keys)}"))
+    return out
+
+
+def _message(err: Any, data: Any, keys: tuple) -> str:
+    value = _value_at(data, keys)
+    if err.validator == "type" and isinstance(value, _Number):
+        return f'{value} is a number; quote it ("{value}") so it stays a version'
+    if err.validator == "anyOf" and keys and keys[0] == "rules":
+        return f"{json.dumps(_plain(value))} is not a level (error, warning, note, off) or {{level: ...}}"
+    return err.message
+
+
+def _plain(data: Any) -> Any:
+    if isinstance(data, _Number):
+        return (
+            float(data) if "." in data else int(data) if data.lstrip("-").isdigit() else str(data)
+        )
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    return data
+
+
+def _value_at(data: Any, keys: tuple) -> Any:
+    for k in keys:
+        try:
+            data = data[k]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _dotted(keys: tuple) -> str:
+    out = ""
+    for k in keys:
+        out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else str(k))
+    return out
+
+
+def _closest(word: str, choices: list[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def semantic_errors(data: Any, locate: Locator) -> list[str]:
+    """What the schema cannot say: versions that do not parse, globs that cannot match."""
+    from linter.versions import try_parse
+
+    if not isinstance(data, dict):
+        return []
+    out: list[tuple[tuple[int, int], str]] = []
+    target = data.get("target")
+    if isinstance(target, dict):
+        for key, value in target.items():
+            if isinstance(value, str) and try_parse(value) is None:
+                out.append(
+                    (
+                        locate(("target", key)),
+                        f'`target.{key}`: {value!r} is not a version (e.g. "2.25")',
+                    )
+                )
+    for field in ("include", "exclude"):
+        globs = data.get(field)
+        if not isinstance(globs, list):
+            continue
+        for i, pattern in enumerate(globs):
+            problem = glob_problem(pattern) if isinstance(pattern, str) else None
+            if problem:
+                out.append((locate((field, i)), f"`{field}[{i}]`: bad glob {pattern!r}: {problem}"))
+    out.sort()
+    return [f"{line}:{col}: {msg}" for (line, col), msg in out]
+
+
+def glob_problem(pattern: str) -> str | None:
+    """Why a glob can never match a repository path, or None if it is fine."""
+    if not pattern.strip():
+        return "empty pattern"
+    if pattern.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", pattern):
+        return "absolute path; globs are relative to the repository root"
+    if "\\" in pattern:
+        return "backslash; use `/` between folders"
+    for i, ch in enumerate(pattern):
+        if ch != "[":
+            continue
+        j = i + 1
+        if pattern[j : j + 1] == "!":
+            j += 1
+        if pattern[j : j + 1] == "]":
+            j += 1
+        if pattern.find("]", j) < 0:
+            return f"unclosed `[` at position {i + 1}"
+    for part in pattern.split("/"):
+        if "**" in part and part != "**":
+            return "`**` must be a whole path segment (`a/**/b`)"
+    return None
+
+
+def unknown_rule_errors(cfg: Config, known: set[str], prefixes: list[str]) -> list[str]:
+    """Config `select`/`ignore`/`rules` entries that name no rule, with their line."""
+    if cfg.path is None:
+        return []
+    path = Path(cfg.path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        _, locate = (_read_pyproject if path.name == PYPROJECT else _read_yaml)(path, text)
+    except (OSError, UnicodeDecodeError, ConfigError):
+        return []
+
+    def exists(name: str) -> bool:
+        return name in known or any(p.startswith(name) for p in prefixes)
+
+    out: list[tuple[tuple[int, int], str]] = []
+    for field in ("select", "ignore"):
+        for i, name in enumerate(getattr(cfg, field)):
+            if not exists(name):
+                out.append((locate((field, i)), f"`{field}[{i}]`: unknown rule {name!r}"))
+    for name in cfg.rules:
+        if name not in known:
+            out.append((locate(("rules", name), True), f"`rules.{name}`: unknown rule {name!r}"))
+    out.sort()
+    shown = _shown(path)
+    return [f"{shown}:{line}:{col}: {msg} (see `stackalign rules`)" for (line, col), msg in out]
+
+
+# -- include ----------------------------------------------------------------------------------------
+def included(rel: str, patterns: list[str]) -> bool:
+    """No include globs: everything. Otherwise a path matching one (or inside a matching folder)."""
+    from linter.discovery import excluded
+
+    if not patterns:
+        return True
+    expanded = []
+    for p in patterns:
+        expanded.append(p)
+        if p.startswith("**/"):
+            expanded.append(p[3:])
+    return excluded(rel, expanded)
+
+
+def config_selects(rel: str, explicit: bool, exclude: list[str], include: list[str]) -> bool:
+    """Whether a discovered file is linted: inside `include` (if any), and not excluded, even when
+    named on the command line (pre-commit passes excluded files by name too)."""
+    from linter.discovery import excluded
+
+    if explicit and exclude and excluded(rel, exclude):
+        return False
+    return included(rel, include)
+
+
+# -- init -------------------------------------------------------------------------------------------
+def init_text(target: Any) -> str:
+    """A commented `.stackalign.yaml` for `stackalign init`, with the detected target (if any)."""
+    key = target.platform if target.platform in ("rhoai", "odh", "llamastack") else None
+    version = target.version if key != "llamastack" else str(target.llamastack or target.version)
+    if key and version:
+        head = [
+            f"# Detected from {target.source}{' (not in the knowledge base)' if target.unknown else ''}.",
+            "# It wins over auto-detection; `--target` on the command line wins over it.",
+            "target:",
+            f'  {key}: "{version}"',
+        ]
+    else:
+        head = [
+            "# No platform detected (no OLM Subscription to rhods-operator or opendatahub-operator).",
+            "# Set it so that version rules know what runs, e.g.:",
+            "# target:",
+            '#   rhoai: "2.25"',
+        ]
+    body = [
+        "# stackalign configuration (see docs/pre-commit.md; `stackalign rules` lists the rules).",
+        "# Validated against schemas/config.schema.json; a bad key is an error (exit 2) naming its line.",
+        "",
+        "# The platform this repository deploys to (rhoai, odh, or llamastack for a plain LlamaStack).",
+        *head,
+        "",
+        "# Files to lint and to skip: globs relative to the repository root (`**` = any folders).",
+        '# include: ["gitops/**", "pipelines/**"]',
+        "exclude: []",
+        "",
+        "# Rules: ids (SA202), id prefixes (SA2) or names (milvus-schema-override).",
+        "# select: [SA1, SA2]",
+        "# ignore: [SA104]",
+        "# rules:",
+        "#   SA102: note        # report at another level: error, warning, note",
+        "#   SA303: off         # or switch a rule off",
+        "",
+        "# Your own rules and facts, in the formats of rules/ and rules/knowledge/.",
+        "# rule-files: [ci/stackalign/SA901-our-registry.yaml]",
+        "# knowledge-files: [ci/stackalign/our-images.yaml]",
+    ]
+    return "\n".join(body) + "\n"

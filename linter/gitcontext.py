@@ -1,0 +1,113 @@
+"""Repository context for a files-mode run (what pre-commit invokes), found with `git grep`.
+
+Linting a few changed files still needs the repository's context: the Subscription that fixes the
+target, the CR that names a ConfigMap, the component behind a compiled pipeline. Only files that
+hold a trigger string of an enabled rule can be context (the prefilter skips the others anyway),
+so instead of walking and reading every file in Python, one `git grep -l --fixed-strings` (C,
+multi-threaded, honours .gitignore) lists them. Anything git cannot answer (no repository, no git,
+a rule that wants every file) returns None and the engine walks as usual.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from linter.discovery import (
+    ALWAYS_SKIP_DIRS,
+    KIND_BY_NAME,
+    KIND_BY_SUFFIX,
+    DiscoveredFile,
+    display_path,
+    excluded,
+    file_kind,
+)
+
+GIT_TIMEOUT_SECONDS = 30
+
+
+def pathspecs(kind: str) -> list[str]:
+    """git pathspecs for the files of one kind (`*` in a pathspec also matches `/`)."""
+    specs = [f"*{suffix}" for suffix, k in KIND_BY_SUFFIX.items() if k == kind]
+    for name, k in KIND_BY_NAME.items():
+        if k == kind:
+            specs += [name, f"*/{name}"]
+    return specs
+
+
+def context_files(
+    project: Path,
+    cwd: Path,
+    triggers: dict[str, list[str]],
+    exclude: list[str],
+    requested: list[Path],
+    overlay: dict[str, bytes] | None = None,
+) -> list[DiscoveredFile] | None:
+    """The requested files (explicit) plus every lintable file under `project` whose text holds a
+    trigger (or whose fixed text is in `overlay`); None when git cannot tell (the caller then walks
+    the repository)."""
+    if any("" in ts for ts in triggers.values()) or not (project / ".git").exists():
+        return None
+    listed = _git_grep_by_kind(project, triggers)
+    if listed is None:
+        return None
+    out: list[DiscoveredFile] = []
+    seen: set[str] = set()
+    for path in requested:
+        path = path.absolute()
+        real = os.path.realpath(path)
+        kind = file_kind(path.name)
+        if kind is not None and real not in seen:
+            seen.add(real)
+            out.append(DiscoveredFile(path, display_path(path, cwd), kind, True))
+    pending = [project / rel for rel in listed] + [Path(p) for p in overlay or {}]
+    for path in pending:
+        rel = display_path(path, project)
+        kind = file_kind(path.name)
+        if kind is None or any(part in ALWAYS_SKIP_DIRS for part in Path(rel).parts[:-1]):
+            continue
+        shown = display_path(path, cwd)
+        if excluded(shown, exclude) or path.is_symlink():
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        out.append(DiscoveredFile(path, shown, kind, False))
+    return out
+
+
+def _git_grep_by_kind(project: Path, triggers: dict[str, list[str]]) -> list[str] | None:
+    """Files of each kind holding one of that kind's triggers (one `git grep` per kind, run
+    concurrently); None when git is missing or any search fails."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    procs = []
+    try:
+        for kind, needles in sorted(triggers.items()):
+            specs = pathspecs(kind)
+            if not needles or not specs:
+                continue
+            cmd = [git, "-C", str(project), "grep", "-l", "-z", "--untracked", "--fixed-strings"]
+            for needle in sorted(set(needles)):
+                cmd += ["-e", needle]
+            procs.append(
+                subprocess.Popen(
+                    [*cmd, "--", *specs], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+                )
+            )
+        outputs = [(p, p.communicate(timeout=GIT_TIMEOUT_SECONDS)[0]) for p in procs]
+    except (OSError, subprocess.SubprocessError):
+        for p in procs:
+            p.kill()
+        return None
+    names: list[str] = []
+    for proc, stdout in outputs:
+        if proc.returncode not in (0, 1):  # 1: nothing matched; else: not a usable repository
+            return None
+        names += [n for n in stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+    return names

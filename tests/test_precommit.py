@@ -1,0 +1,256 @@
+"""The pre-commit hooks, end to end: a temporary git repository whose `.pre-commit-config.yaml`
+points at this checkout, run by the real `pre-commit`. Plus files mode (what pre-commit invokes):
+context from the repository root, findings only for the files given."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import lint_dir, write_files
+
+REPO = Path(__file__).resolve().parent.parent
+GIT = shutil.which("git")
+HAS_PRE_COMMIT = find_spec("pre_commit") is not None or shutil.which("pre-commit") is not None
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "stackalign tests",
+    "GIT_AUTHOR_EMAIL": "tests@stackalign.invalid",
+    "GIT_COMMITTER_NAME": "stackalign tests",
+    "GIT_COMMITTER_EMAIL": "tests@stackalign.invalid",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+SUBSCRIPTION = """\
+apiVersion: operators.coreos.com/v1alpha1
+kind: Subscription
+metadata: {name: rhods-operator, namespace: redhat-ods-operator}
+spec:
+  name: rhods-operator
+  channel: stable-2.25
+"""
+LSD = """\
+apiVersion: llamastack.io/v1alpha1
+kind: LlamaStackDistribution
+metadata: {{name: {name}}}
+spec:
+  server:
+    distribution:
+{comment}      image: llamastack/distribution-starter:{tag}
+"""
+UNUSED = "      # stackalign: ignore[SA102] pinned by our mirror\n"
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, **GIT_ENV}
+    done = subprocess.run(
+        [GIT, *args], cwd=cwd, env=env, capture_output=True, text=True, check=True, timeout=60
+    )
+    return done.stdout
+
+
+def _pre_commit(cwd: Path, *args: str, home: Path) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pre_commit"] if find_spec("pre_commit") else ["pre-commit"]
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run(
+        [*cmd, *args], check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def _cache_dir() -> Path:
+    """Outside the checkout, stable across runs: pre-commit reuses a hook environment it built for
+    the same repository path and rev (building one installs the package: ~30 s)."""
+    key = hashlib.sha256(str(REPO).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"stackalign-pre-commit-test-{key}"
+
+
+def _hook_source(cache: Path) -> tuple[str, str]:
+    """This checkout and its HEAD when HEAD holds the working tree; else a temporary clone whose one
+    extra commit (made in the clone only, with fixed dates so that the same tree gives the same
+    rev) snapshots the working tree."""
+    status = _git(REPO, "status", "--porcelain", "--untracked-files=all")
+    if not status.strip() and (REPO / ".pre-commit-hooks.yaml").is_file():
+        return str(REPO), _git(REPO, "rev-parse", "HEAD").strip()
+    clone = cache / "hook-source"
+    shutil.rmtree(clone, ignore_errors=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    _git(cache, "clone", "--quiet", "--no-checkout", str(REPO), str(clone))
+    _git(clone, "checkout", "--quiet", "HEAD")
+    listed = _git(REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for rel in filter(None, listed.split("\0")):
+        src, dst = REPO / rel, clone / rel
+        if src.is_file():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
+        elif dst.exists():
+            dst.unlink()  # deleted in the working tree
+    _git(clone, "add", "-A")
+    _git(clone, "commit", "--quiet", "--allow-empty", "--no-verify", "-m", "working tree snapshot")
+    return str(clone), _git(clone, "rev-parse", "HEAD").strip()
+
+
+def _fix_available() -> bool:
+    from click.testing import CliRunner
+
+    from linter.cli import cli
+
+    return "--fix" in CliRunner().invoke(cli, ["lint", "--help"]).output
+
+
+@pytest.mark.skipif(GIT is None, reason="git is not installed")
+@pytest.mark.skipif(
+    not HAS_PRE_COMMIT, reason="pre-commit is not installed (pip install pre-commit)"
+)
+def test_pre_commit_hooks_block_fix_and_pass(tmp_path):
+    if not _fix_available():
+        pytest.skip("`stackalign lint --fix` does not exist yet: the stackalign-fix hook needs it")
+    cache = _cache_dir()
+    source, rev = _hook_source(cache)
+    user = tmp_path / "user"
+    user.mkdir()
+    _git(user, "init", "--quiet")
+    write_files(
+        user,
+        {
+            "gitops/operators/subscription.yaml": SUBSCRIPTION,
+            "gitops/llama/lsd.yaml": LSD.format(name="llama", comment="", tag="0.3.0"),
+            "gitops/other/lsd.yaml": LSD.format(name="other", comment=UNUSED, tag="0.2.22"),
+            ".pre-commit-config.yaml": (
+                f"repos:\n- repo: {source}\n  rev: {rev}\n  hooks:\n"
+                "  - id: stackalign-fix\n  - id: stackalign\n"
+            ),
+        },
+    )
+    _git(user, "add", "-A")
+    home = cache / "pre-commit-home"
+
+    # The lint hook, given one file: the target comes from the Subscription it was not given, and
+    # the other file's finding is not reported.
+    lint = _pre_commit(user, "run", "stackalign", "--files", "gitops/llama/lsd.yaml", home=home)
+    assert lint.returncode == 1, lint.stdout + lint.stderr
+    assert "gitops/llama/lsd.yaml:7:14: SA101" in lint.stdout
+    assert "RHOAI 2.25" in lint.stdout
+    assert "gitops/other/lsd.yaml" not in lint.stdout
+
+    # The user pins the image; the fix hook removes the stale suppression and blocks once.
+    (user / "gitops/llama/lsd.yaml").write_text(LSD.format(name="llama", comment="", tag="0.2.22"))
+    _git(user, "add", "-A")
+    fix = _pre_commit(user, "run", "stackalign-fix", "--all-files", home=home)
+    assert fix.returncode == 1, fix.stdout + fix.stderr
+    assert "files were modified by this hook" in fix.stdout
+    fixed = (user / "gitops/other/lsd.yaml").read_text()
+    assert fixed == LSD.format(name="other", comment="", tag="0.2.22")
+
+    # The next run passes: a real commit through the installed hooks (both of them run).
+    _git(user, "add", "-A")
+    assert _pre_commit(user, "install", home=home).returncode == 0
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home)}
+    commit = subprocess.run(
+        [GIT, "commit", "-m", "pin the image"],
+        check=False,
+        cwd=user,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert commit.returncode == 0, commit.stdout + commit.stderr
+    assert "stackalign (fix)" in commit.stdout + commit.stderr
+
+
+def test_hook_manifest():
+    yaml = pytest.importorskip("yaml")
+    hooks = {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"stackalign", "stackalign-fix"}
+    assert hooks["stackalign"]["entry"] == "stackalign lint"
+    assert hooks["stackalign-fix"]["entry"] == "stackalign lint --fix"
+    for hook in hooks.values():
+        assert hook["language"] == "python"
+        assert hook["types_or"] == ["yaml", "python", "shell"]
+        assert hook["require_serial"] is True
+    if HAS_PRE_COMMIT and find_spec("pre_commit"):
+        from pre_commit.clientlib import load_manifest
+
+        assert [h["id"] for h in load_manifest(str(REPO / ".pre-commit-hooks.yaml"))] == [
+            "stackalign",
+            "stackalign-fix",
+        ]
+
+
+def test_files_mode_uses_repository_context_and_reports_only_given_files(tmp_path):
+    (tmp_path / ".git").mkdir()  # the repository root marker
+    write_files(
+        tmp_path,
+        {
+            "gitops/operators/subscription.yaml": SUBSCRIPTION,
+            "gitops/llama/lsd.yaml": LSD.format(name="llama", comment="", tag="0.3.0"),
+            "gitops/other/lsd.yaml": LSD.format(name="other", comment="", tag="0.3.0"),
+        },
+    )
+    result = lint_dir(tmp_path, paths=["gitops/llama/lsd.yaml"])
+    assert result.target.label.startswith("RHOAI 2.25")
+    assert result.target.source.startswith("gitops/operators/subscription.yaml")
+    assert {(f.path, f.rule) for f in result.findings} == {("gitops/llama/lsd.yaml", "SA101")}
+    assert result.files == 1
+
+    everything = lint_dir(tmp_path)
+    assert {f.path for f in everything.findings if f.rule == "SA101"} == {
+        "gitops/llama/lsd.yaml",
+        "gitops/other/lsd.yaml",
+    }
+
+
+def test_files_mode_from_a_subfolder_keeps_repository_context(tmp_path):
+    (tmp_path / ".git").mkdir()
+    write_files(
+        tmp_path,
+        {
+            "gitops/operators/subscription.yaml": SUBSCRIPTION,
+            "gitops/llama/lsd.yaml": LSD.format(name="llama", comment="", tag="0.3.0"),
+        },
+    )
+    result = lint_dir(tmp_path / "gitops" / "llama", paths=["lsd.yaml"])
+    assert result.target.label.startswith("RHOAI 2.25")
+    assert [(f.path, f.rule) for f in result.findings] == [("lsd.yaml", "SA101")]
+
+
+@pytest.mark.skipif(GIT is None, reason="git is not installed")
+def test_git_grep_context_matches_the_walk(tmp_path, monkeypatch):
+    """In a real repository the context comes from `git grep` (tracked and untracked files, not
+    ignored ones); the findings are the walk's."""
+    import linter.engine
+
+    _git(tmp_path, "init", "--quiet")
+    write_files(
+        tmp_path,
+        {
+            ".gitignore": "rendered/\n",
+            "gitops/operators/subscription.yaml": SUBSCRIPTION,
+            "gitops/llama/lsd.yaml": LSD.format(name="llama", comment="", tag="0.3.0"),
+            "apps/web/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\n",
+            "rendered/lsd.yaml": LSD.format(name="rendered", comment="", tag="0.3.0"),
+        },
+    )
+    _git(tmp_path, "add", "gitops/operators/subscription.yaml")  # one tracked, others untracked
+    calls = []
+    real = linter.engine.context_files
+    monkeypatch.setattr(linter.engine, "context_files", lambda *a: calls.append(a) or real(*a))
+    fast = lint_dir(tmp_path, paths=["gitops/llama/lsd.yaml"])
+    assert calls and calls[0][0] == tmp_path
+    assert sorted(f.path for f in fast.workspace.yaml_sources) == [
+        "gitops/llama/lsd.yaml",
+        "gitops/operators/subscription.yaml",
+    ]
+    monkeypatch.setattr(linter.engine, "context_files", lambda *a: None)
+    walked = lint_dir(tmp_path, paths=["gitops/llama/lsd.yaml"])
+    assert [f.model_dump() for f in fast.findings] == [f.model_dump() for f in walked.findings]
+    assert fast.target.label == walked.target.label and fast.target.label.startswith("RHOAI 2.25")
