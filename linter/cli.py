@@ -76,7 +76,9 @@ def cli() -> None:
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also apply unsafe fixes.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (exit 1 if any).")
-def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail_on, no_color, fix, unsafe_fixes, diff, sarif_category, sarif_include_suppressed):
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), help="Report only findings whose fingerprint is not in this baseline FILE.")
+@click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False), help="Record the current findings in FILE (by fingerprint) and exit 0.")
+def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail_on, no_color, fix, unsafe_fixes, diff, sarif_category, sarif_include_suppressed, baseline_path=None, write_baseline_path=None):
     """Lint PATHS (default: the current directory)."""
     from linter.engine import Options, run
     from linter.knowledge import KnowledgeError
@@ -101,7 +103,12 @@ def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail
         result = run(opts)
     except (KnowledgeError, RulePackError) as exc:
         raise UsageFailure(str(exc)) from None
+    if write_baseline_path:
+        _write_baseline(result, Path(write_baseline_path))
+    baselined = _apply_baseline(result, Path(baseline_path)) if baseline_path else 0
     summary = _summary(result)
+    if baseline_path:
+        summary["baselined"] = baselined
     if fmt == "json":
         from linter.report import json as json_report
 
@@ -146,18 +153,52 @@ def _fix(opts, unsafe: bool, diff: bool, write: bool) -> None:
         click.echo(f"Fixed {n} finding{'s' if n != 1 else ''} in {len(written)} file{'s' if len(written) != 1 else ''}: {', '.join(written)}", err=True)
 
 
+def _write_baseline(result, path: Path) -> None:
+    from linter.baseline import BaselineError, write
+
+    try:
+        n = write(path, result.findings)
+    except BaselineError as exc:
+        raise UsageFailure(str(exc)) from None
+    click.echo(f"Wrote a baseline of {n} finding{'s' if n != 1 else ''} to {path}", err=True)
+    sys.exit(EXIT_OK)
+
+
+def _apply_baseline(result, path: Path) -> int:
+    """Drop the findings the baseline records; returns how many it hid."""
+    from linter.baseline import BaselineError, filter_new, load
+
+    try:
+        known = load(path)
+    except BaselineError as exc:
+        raise UsageFailure(str(exc)) from None
+    result.findings, hidden = filter_new(result.findings, known)
+    return hidden
+
+
 def _split(values) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
 def _check_rule_names(opts) -> None:
     from linter.engine import load_pack
+    from linter.knowledge import KnowledgeError
+    from linter.rulepack import RulePackError
 
-    _, rules = load_pack(opts)
+    try:
+        _, rules = load_pack(opts)
+    except (KnowledgeError, RulePackError) as exc:
+        raise UsageFailure(str(exc)) from None
     known = {r.id for r in rules} | {r.name for r in rules}
     for sel in opts.select + opts.ignore:
         if sel not in known and not any(r.id.startswith(sel) for r in rules):
             raise UsageFailure(f"unknown rule {sel!r} (see `stackalign rules`)")
+    if opts.config is not None:
+        from linter.config import unknown_rule_errors
+
+        errors = unknown_rule_errors(opts.config, known, [r.id for r in rules])
+        if errors:
+            raise UsageFailure("configuration error: " + "\n".join(errors))
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -279,6 +320,26 @@ def targets(path: str):
     click.echo(f"Detected in {path}: " + _target_line(result).removeprefix("Target: "))
     if result.target.note:
         click.echo(f"  ({result.target.note})")
+
+
+@cli.command()
+@click.argument("path", required=False, default=".", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing .stackalign.yaml.")
+def init(path: str, force: bool):
+    """Write a commented .stackalign.yaml in PATH (default: .) with the detected target."""
+    from linter.config import CONFIG_NAMES, init_text
+    from linter.engine import Options, load_pack, run
+
+    root = Path(path)
+    existing = [root / n for n in CONFIG_NAMES if (root / n).exists()]
+    if existing and not force:
+        raise UsageFailure(f"{existing[0]} already exists (use --force to overwrite it)")
+    kb, rules = load_pack(Options())
+    sa002 = [r for r in rules if r.id == "SA002"]
+    result = run(Options(paths=[path], cwd=Path.cwd(), select=["SA002"]), kb=kb, rules=sa002)
+    out = root / CONFIG_NAMES[0]
+    out.write_text(init_text(result.target), encoding="utf-8")
+    click.echo(f"Wrote {out} (" + _target_line(result).removeprefix("Target: ") + ")")
 
 
 def main() -> None:

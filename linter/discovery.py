@@ -144,18 +144,34 @@ def find_project_root(start: Path) -> Path | None:
 
 
 class Prefilter:
-    """One cheap pass over bytes: does a file hold any trigger of an enabled rule of its kind?"""
+    """One cheap pass over bytes: does a file hold any trigger of an enabled rule of its kind?
 
-    def __init__(self, triggers_by_kind: dict[str, list[str]]):
-        self.triggers = {
-            kind: tuple(sorted({t.encode("utf-8") for t in ts})) for kind, ts in triggers_by_kind.items()
-        }
-        self.everything = {kind for kind, ts in triggers_by_kind.items() if "" in ts}
+    A trigger is a string, or several joined by `&` that must all occur. Triggers of `lazy` rules
+    select files that are kept unparsed until a check asks for them.
+    """
 
-    def wants(self, kind: str, data: bytes) -> bool:
-        if kind in self.everything:
+    def __init__(self, triggers_by_kind: dict[str, list[str]], lazy: dict[str, list[str]] | None = None):
+        self.triggers = {kind: _compile(ts) for kind, ts in triggers_by_kind.items()}
+        self.lazy = {kind: _compile(ts) for kind, ts in (lazy or {}).items()}
+
+    def wants(self, kind: str, data: bytes) -> str | None:
+        """"eager", "lazy" or None."""
+        if _any(self.triggers.get(kind, ()), data):
+            return "eager"
+        if _any(self.lazy.get(kind, ()), data):
+            return "lazy"
+        return None
+
+
+def _compile(triggers: Iterable[str]) -> tuple[tuple[bytes, ...], ...]:
+    return tuple(sorted({tuple(p.encode("utf-8") for p in t.split("&")) for t in triggers}))
+
+
+def _any(triggers: tuple[tuple[bytes, ...], ...], data: bytes) -> bool:
+    for parts in triggers:
+        for part in parts:
+            if part not in data:
+                break
+        else:
             return True
-        for t in self.triggers.get(kind, ()):
-            if t in data:
-                return True
-        return False
+    return False

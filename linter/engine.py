@@ -5,11 +5,13 @@ from __future__ import annotations
 import codecs
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from linter.checks import CheckContext, load_check
-from linter.config import Config
+from linter.config import Config, config_selects
 from linter.discovery import DiscoveredFile, Prefilter, Skipped, discover, find_project_root
+from linter.gitcontext import context_files
 from linter.knowledge import KnowledgeBase, load_knowledge
 from linter.model import Finding, Level
 from linter.resources import knowledge_dir, rules_dir
@@ -66,8 +68,24 @@ def select_rules(rules: list[Rule], opts: Options) -> list[Rule]:
 def load_pack(opts: Options) -> tuple[KnowledgeBase, list[Rule]]:
     cfg = opts.config or Config()
     base = Path(cfg.path).parent if cfg.path else opts.cwd
-    kb = load_knowledge(knowledge_dir(), [base / p for p in cfg.knowledge_files])
-    rules = load_rules(rules_dir(), [base / p for p in cfg.rule_files])
+    knowledge = tuple(_stamped(base / p) for p in cfg.knowledge_files)
+    return _load_pack(knowledge, tuple(_stamped(base / p) for p in cfg.rule_files))
+
+
+def _stamped(path: Path) -> tuple[Path, int]:
+    try:
+        return path, path.stat().st_mtime_ns
+    except OSError:
+        return path, -1
+
+
+@lru_cache(maxsize=8)
+def _load_pack(
+    knowledge: tuple[tuple[Path, int], ...], rule_files: tuple[tuple[Path, int], ...]
+) -> tuple[KnowledgeBase, list[Rule]]:
+    """Loaded once per process (the CLI asks twice); extra files are keyed by their mtime."""
+    kb = load_knowledge(knowledge_dir(), [p for p, _ in knowledge])
+    rules = load_rules(rules_dir(), [p for p, _ in rule_files])
     return kb, rules
 
 
@@ -113,15 +131,23 @@ def run(opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None
     exclude = list(opts.exclude) + list(cfg.exclude)
     skipped: list[Skipped] = []
     triggers: dict[str, list[str]] = {}
+    lazy: dict[str, list[str]] = {}
     for rule in rules:
         for kind in rule.file_kinds:
-            triggers.setdefault(kind, []).extend(rule.triggers)
+            (lazy if rule.lazy else triggers).setdefault(kind, []).extend(rule.triggers_for(kind))
     triggers.setdefault("yaml", []).extend(detection_triggers(kb))
-    prefilter = Prefilter(triggers)
+    prefilter = Prefilter(triggers, lazy)
     ws = Workspace(root=str(cwd))
 
     explicit = {p.absolute() for p in requested if p.is_file()}
-    files = list(discover(context_roots, cwd, exclude, skipped))
+    listed = None
+    if files_mode and project is not None and context_roots == [project]:
+        listed = context_files(project, cwd, triggers, exclude, requested, opts.overlay)
+    files = [
+        f
+        for f in (listed if listed is not None else discover(context_roots, cwd, exclude, skipped))
+        if config_selects(f.rel, f.explicit, exclude, cfg.include)
+    ]
     for f in files:
         ws.files_seen += 1
         _load(ws, f, prefilter, f.path.absolute() in explicit, opts.overlay)
@@ -183,7 +209,8 @@ def _load(
     except OSError as exc:
         ws.problems.append(ParseProblem(f.rel, f"cannot read file: {exc.strerror or exc}", 1, 1))
         return
-    if not explicit and not prefilter.wants(f.kind, head):
+    wanted = "eager" if explicit else prefilter.wants(f.kind, head)
+    if wanted is None:
         return
     if len(head) > MAX_FILE_BYTES:
         ws.problems.append(ParseProblem(f.rel, "file is larger than the size limit", 1, 1))
@@ -192,16 +219,13 @@ def _load(
     if text is None:
         ws.problems.append(ParseProblem(f.rel, problem, 1, 1))
         return
-    ws.files_parsed += 1
     ws.file_texts[f.rel] = text
-    if f.kind == "yaml":
-        from linter.sources.yaml import YamlParseError, parse_file
-
-        try:
-            ws.add_yaml(parse_file(f.rel, text))
-        except YamlParseError as exc:
-            ws.problems.append(ParseProblem(f.rel, exc.message, exc.line, exc.column))
+    if f.kind == "yaml" and wanted == "lazy":
+        ws.pending[f.rel] = text
+    elif f.kind == "yaml":
+        ws.add_yaml_text(f.rel, text)
     else:
+        ws.files_parsed += 1
         from linter.sources import load_other
 
         load_other(ws, f.rel, f.kind, text)

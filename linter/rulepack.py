@@ -51,7 +51,14 @@ class Rule(BaseModel):
     check: str
     params: dict[str, Any] = {}
     file_kinds: list[FileKind] = ["yaml"]
-    triggers: list[str] = Field(default=[], description="byte strings; a file without any is skipped")
+    triggers: list[str] | dict[FileKind, list[str]] = Field(
+        default=[],
+        description="strings (for every file kind, or per kind); a file holding none is not parsed",
+    )
+    lazy: bool = Field(
+        default=False,
+        description="files only this rule's triggers select are kept unparsed until the check asks",
+    )
     summary: str = Field(max_length=1024)
     messages: dict[str, str]
     help: str
@@ -73,6 +80,11 @@ class Rule(BaseModel):
         if "default" not in v:
             raise ValueError("messages needs a `default` entry")
         return v
+
+    def triggers_for(self, kind: str) -> list[str]:
+        if isinstance(self.triggers, dict):
+            return self.triggers.get(kind, [])
+        return self.triggers if kind in self.file_kinds else []
 
     def message(self, variant: str, **fields: Any) -> str:
         template = self.messages.get(variant) or self.messages["default"]

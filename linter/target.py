@@ -11,7 +11,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from ruamel.yaml.nodes import MappingNode, Node
+from yaml.nodes import MappingNode, Node
 
 from linter.knowledge import KnowledgeBase, PlatformRelease
 from linter.sources import yaml as y

@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 
-from ruamel.yaml.nodes import MappingNode, Node
+from yaml.nodes import MappingNode, Node
 
 from linter.sources import yaml as y
 
@@ -80,6 +80,34 @@ class Workspace:
     file_texts: dict[str, str] = field(default_factory=dict)
     files_seen: int = 0
     files_parsed: int = 0
+    pending: dict[str, str] = field(default_factory=dict)  # read, not parsed yet (lazy rules)
+    _programs: dict[int, list] = field(default_factory=dict, repr=False)
+
+    def compiled_programs(self) -> list:
+        """Programs embedded in compiled KFP pipelines, decoded and parsed once per run."""
+        from linter.sources.compiled import find_programs
+
+        out = []
+        for s in self.yaml_sources:
+            if id(s) not in self._programs:
+                self._programs[id(s)] = find_programs(s)
+            out.extend(self._programs[id(s)])
+        return out
+
+    def add_yaml_text(self, rel: str, text: str) -> None:
+        """Parse one YAML file into the workspace (a parse error becomes an SA001 problem)."""
+        from linter.sources.yaml import YamlParseError, parse_file
+
+        self.files_parsed += 1
+        try:
+            self.add_yaml(parse_file(rel, text))
+        except YamlParseError as exc:
+            self.problems.append(ParseProblem(rel, exc.message, exc.line, exc.column))
+
+    def load_pending(self, accept) -> None:
+        """Parse the files kept for lazy rules whose text `accept` approves."""
+        for rel in [r for r, text in self.pending.items() if accept(text)]:
+            self.add_yaml_text(rel, self.pending.pop(rel))
 
     def objects_of(self, kind: str) -> list[K8sObject]:
         return [o for o in self.objects if o.kind == kind]

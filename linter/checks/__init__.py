@@ -27,6 +27,21 @@ CHECKS: dict[str, str] = {
     "image_unverifiable": "linter.checks.images:image_unverifiable",
     "image_behind_platform": "linter.checks.images:image_behind_platform",
     "distribution_name": "linter.checks.images:distribution_name",
+    "stored_chunk_id": "linter.checks.chunks:stored_chunk_id",
+    "stored_chunk_id_compiled": "linter.checks.chunks:stored_chunk_id_compiled",
+    "chunk_id_not_string": "linter.checks.chunks:chunk_id_not_string",
+    "compiled_pipeline_stale": "linter.checks.stale:compiled_pipeline_stale",
+    "api_route_unavailable": "linter.checks.routes:api_route_unavailable",
+    "unused_suppression": "linter.suppressions:unused_suppression",
+    "run_config_version": "linter.checks.run_config:run_config_version",
+    "milvus_schema_override": "linter.checks.run_config:milvus_schema_override",
+    "run_config_schema": "linter.checks.run_config:run_config_schema_check",
+    "embedding_dimension_mismatch": "linter.checks.run_config:embedding_dimension_mismatch",
+    "env_substitution_syntax": "linter.checks.run_config:env_substitution_syntax",
+    "user_config_key": "linter.checks.crd:user_config_key",
+    "cr_field_unavailable": "linter.checks.crd:cr_field_unavailable",
+    "unsupported_safety_provider": "linter.checks.safety:unsupported_safety_provider",
+    "runtime_wrapper": "linter.checks.safety:runtime_wrapper",
 }
 
 
