@@ -79,54 +79,51 @@ def discover(
 
 
 def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], seen: set[str]):
+    """Walk with plain strings (a Path per file costs more than the prefilter does)."""
     real_root = os.path.realpath(root)
-    visited_dirs: set[str] = {real_root}
-    stack = [root]
+    root_rel = display_path(root, cwd)
+    prefix = "" if root_rel == "." else root_rel + "/"
+    stack: list[tuple[str, str]] = [(str(root), prefix)]
     while stack:
-        d = stack.pop()
+        d, rel_dir = stack.pop()
         try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name)
+            with os.scandir(d) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(Skipped(display_path(d, cwd), f"cannot list directory: {exc.strerror}"))
+            skipped.append(Skipped(rel_dir.rstrip("/") or ".", f"cannot list directory: {exc.strerror}"))
             continue
         subdirs = []
         for e in entries:
-            p = Path(e.path)
-            rel = display_path(p, cwd)
+            name = e.name
+            rel = rel_dir + name
             try:
                 is_link = e.is_symlink()
-                is_dir = e.is_dir(follow_symlinks=True) if not is_link else os.path.isdir(p)
+                is_dir = os.path.isdir(e.path) if is_link else e.is_dir(follow_symlinks=False)
             except OSError:
                 is_dir, is_link = False, True
             if is_dir:
-                if e.name in ALWAYS_SKIP_DIRS or excluded(rel, exclude):
+                if name in ALWAYS_SKIP_DIRS or (exclude and excluded(rel, exclude)):
                     continue
-                real = os.path.realpath(p)
-                if is_link and not _inside(real, real_root):
-                    skipped.append(Skipped(rel, "symlink leaves the linted folder"))
+                if is_link:  # linted at its real place, or outside the folder: never followed
+                    real = os.path.realpath(e.path)
+                    reason = "linked folder is linted where it lives" if _inside(real, real_root) else "symlink leaves the linted folder"
+                    skipped.append(Skipped(rel, reason))
                     continue
-                if real in visited_dirs:
-                    if is_link:
-                        skipped.append(Skipped(rel, "symlink loop or folder already linted"))
-                    continue
-                visited_dirs.add(real)
-                subdirs.append(p)
+                subdirs.append((e.path, rel + "/"))
                 continue
-            kind = file_kind(e.name)
-            if kind is None or excluded(rel, exclude):
+            kind = file_kind(name)
+            if kind is None or (exclude and excluded(rel, exclude)):
                 continue
-            real = os.path.realpath(p)
             if is_link:
-                if not os.path.exists(p):
+                if not os.path.exists(e.path):
                     skipped.append(Skipped(rel, "dangling symlink"))
                     continue
-                if not _inside(real, real_root):
-                    skipped.append(Skipped(rel, "symlink leaves the linted folder"))
-                    continue
-            if real in seen:
+                real = os.path.realpath(e.path)
+                inside = _inside(real, real_root)
+                reason = "linked file is linted where it lives" if inside else "symlink leaves the linted folder"
+                skipped.append(Skipped(rel, reason))
                 continue
-            seen.add(real)
-            yield DiscoveredFile(p, rel, kind, False)
+            yield DiscoveredFile(Path(e.path), rel, kind, False)
         stack.extend(reversed(subdirs))
 
 
