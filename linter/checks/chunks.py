@@ -343,20 +343,31 @@ def _scope(node: ast.AST, parents: dict[int, ast.AST]) -> ast.AST:
 
 
 def _int_names(tree: ast.AST) -> dict[str, str]:
-    """Names bound as an `enumerate` index or a `range` loop variable in one scope."""
+    """Names bound as an `enumerate` index or a `range` loop variable in one scope.
+
+    A `for` statement's binding wins over a comprehension's: comprehension variables do not leak
+    out of the comprehension (Python 3), so a same-named `for` variable is the one used after it.
+    """
     out: dict[str, str] = {}
+    from_for: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.For, ast.comprehension)):
             target, it = node.target, node.iter
             if not isinstance(it, ast.Call):
                 continue
             name = call_name(it)
+            is_for = isinstance(node, ast.For)
+            bound = None
             if name == "enumerate" and isinstance(target, ast.Tuple) and target.elts:
                 first = target.elts[0]
                 if isinstance(first, ast.Name):
-                    out[first.id] = "an `enumerate` index"
+                    bound = (first.id, "an `enumerate` index")
             elif name == "range" and isinstance(target, ast.Name):
-                out[target.id] = "a `range` loop variable"
+                bound = (target.id, "a `range` loop variable")
+            if bound and (is_for or bound[0] not in from_for):
+                out[bound[0]] = bound[1]
+                if is_for:
+                    from_for.add(bound[0])
     return out
 
 
