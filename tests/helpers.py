@@ -36,3 +36,22 @@ def lint_dir(root: Path, target: dict[str, str] | None = None, select: list[str]
 def lint_files(tmp: Path, files: dict[str, str | bytes], **kw) -> RunResult:
     write_files(tmp, files)
     return lint_dir(tmp, **kw)
+
+
+#: An OLM Subscription to RHOAI 2.25 and a LlamaStackDistribution on an upstream image.
+SUB = """\
+apiVersion: operators.coreos.com/v1alpha1
+kind: Subscription
+metadata: {name: rhods-operator, namespace: redhat-ods-operator}
+spec:
+  name: rhods-operator
+  channel: stable-2.25
+"""
+
+
+def lsd(name: str, tag: str) -> str:
+    return (
+        "apiVersion: llamastack.io/v1alpha1\nkind: LlamaStackDistribution\n"
+        f"metadata: {{name: {name}}}\nspec:\n  server:\n    distribution:\n"
+        f"      image: llamastack/distribution-starter:{tag}\n"
+    )

@@ -10,23 +10,7 @@ from click.testing import CliRunner
 from linter.baseline import BaselineError, filter_new, load, render
 from linter.cli import cli
 from linter.model import Finding, Level, Span
-
-SUB = """\
-apiVersion: operators.coreos.com/v1alpha1
-kind: Subscription
-metadata: {name: rhods-operator, namespace: redhat-ods-operator}
-spec:
-  name: rhods-operator
-  channel: stable-2.25
-"""
-
-
-def lsd(name: str, tag: str) -> str:
-    return (
-        "apiVersion: llamastack.io/v1alpha1\nkind: LlamaStackDistribution\n"
-        f"metadata: {{name: {name}}}\nspec:\n  server:\n    distribution:\n"
-        f"      image: llamastack/distribution-starter:{tag}\n"
-    )
+from tests.helpers import SUB, lsd
 
 
 @pytest.fixture

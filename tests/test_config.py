@@ -12,24 +12,11 @@ from click.testing import CliRunner
 
 from linter.cli import cli
 from linter.config import ConfigError, glob_problem, load_config
+from tests.helpers import SUB, lsd
 
 REPO = Path(__file__).resolve().parent.parent
-SUB = """\
-apiVersion: operators.coreos.com/v1alpha1
-kind: Subscription
-metadata: {name: rhods-operator, namespace: redhat-ods-operator}
-spec:
-  name: rhods-operator
-  channel: stable-2.25
-"""
 
 
-def lsd(name: str, tag: str) -> str:
-    return (
-        "apiVersion: llamastack.io/v1alpha1\nkind: LlamaStackDistribution\n"
-        f"metadata: {{name: {name}}}\nspec:\n  server:\n    distribution:\n"
-        f"      image: llamastack/distribution-starter:{tag}\n"
-    )
 
 
 @pytest.fixture
