@@ -72,3 +72,31 @@ def test_embedded_parse_error_points_into_outer_file():
     assert ws.run_configs == []
     (p,) = ws.problems
     assert p.path == "cm.yaml" and p.line == 9
+
+
+def test_folded_block_with_blank_line_separators():
+    # a folded scalar turns each blank line into a newline: still a YAML document
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata:\n  run.yaml: >\n"
+        "    version: 2\n\n    apis: [vector_io]\n\n    providers: {vector_io: [{provider_id: m, config: {auto_id: true}}]}\n"
+    )
+    rc, span = _auto_id(text)
+    line = text.splitlines()[span.start.line - 1]
+    assert span.start.line == 10 and line[span.start.column - 1 : span.end.column - 1] == "auto_id"
+
+
+def test_config_map_generator_links_the_run_yaml_file(tmp_path):
+    from tests.helpers import lint_files
+
+    files = {
+        "kustomization.yaml": "configMapGenerator:\n- name: run-config\n  files:\n  - run.yaml=llama/run.yaml\nresources:\n- lsd.yaml\n",
+        "llama/run.yaml": "version: '2'\napis: [inference]\nproviders:\n  inference:\n  - provider_id: vllm\n    provider_type: remote::vllm\n    config:\n      url: ${env.VLLM_URL:=http://vllm:8000/v1}\n",
+        "lsd.yaml": "apiVersion: llamastack.io/v1alpha1\nkind: LlamaStackDistribution\nmetadata: {name: llama}\nspec:\n  server:\n    distribution: {image: 'quay.io/redhat-et/llama:vllm-0.2.7'}\n    userConfig: {configMapName: run-config}\n",
+    }
+    r = lint_files(tmp_path, files, target={"rhoai": "2.25"})
+    (rc,) = r.workspace.run_configs
+    assert rc.generator == ("kustomization.yaml", "run-config", "run.yaml")
+    sa205 = [f for f in r.findings if f.rule == "SA205"]
+    # judged against the CR's 0.2.7 image (old syntax), not the platform's 0.2.22
+    assert [(f.path, f.span.start.line, f.span.start.column) for f in sa205] == [("llama/run.yaml", 8, 12)]
+    assert "0.2.7" in sa205[0].message and "assumed" not in sa205[0].message
