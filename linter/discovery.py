@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from collections.abc import Iterable, Iterator
@@ -83,6 +84,7 @@ def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], see
     real_root = os.path.realpath(root)
     root_rel = display_path(root, cwd)
     prefix = "" if root_rel == "." else root_rel + "/"
+    outside = root_rel.startswith("..")  # a folder above cwd: paths may pass back through cwd
     stack: list[tuple[str, str]] = [(str(root), prefix)]
     while stack:
         d, rel_dir = stack.pop()
@@ -93,6 +95,9 @@ def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], see
             skipped.append(Skipped(rel_dir.rstrip("/") or ".", f"cannot list directory: {exc.strerror}"))
             continue
         subdirs = []
+        if outside:
+            rel_dir = os.path.relpath(d, cwd).replace(os.sep, "/") + "/"
+            rel_dir = "" if rel_dir == "./" else rel_dir
         for e in entries:
             name = e.name
             rel = rel_dir + name
@@ -116,7 +121,7 @@ def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], see
                 continue
             if is_link:
                 if not os.path.exists(e.path):
-                    skipped.append(Skipped(rel, "dangling symlink"))
+                    skipped.append(Skipped(rel, _broken_link(e.path)))
                     continue
                 real = os.path.realpath(e.path)
                 inside = _inside(real, real_root)
@@ -125,6 +130,14 @@ def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], see
                 continue
             yield DiscoveredFile(Path(e.path), rel, kind, False)
         stack.extend(reversed(subdirs))
+
+
+def _broken_link(path: str) -> str:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return "symlink loop" if exc.errno == errno.ELOOP else "dangling symlink"
+    return "dangling symlink"
 
 
 def _inside(real: str, real_root: str) -> bool:
