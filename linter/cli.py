@@ -98,9 +98,8 @@ def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail
     _check_rule_names(opts)
     started = datetime.now(timezone.utc)
     try:
-        if fix or diff:
-            _fix(opts, unsafe_fixes, diff, fix)
-        result = run(opts)
+        fixed = _fix(opts, unsafe_fixes, diff, fix) if fix or diff else None
+        result = fixed if fixed is not None else run(opts)
     except (KnowledgeError, RulePackError) as exc:
         raise UsageFailure(str(exc)) from None
     if write_baseline_path:
@@ -130,27 +129,36 @@ def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail
             color=_use_color(no_color, output),
         )
     _emit(text, output)
+    for error in result.errors:  # a rule failed on some file: the report is incomplete
+        click.echo(f"stackalign: {error}", err=True)
+    if result.errors:
+        sys.exit(EXIT_ERROR)
     threshold = LEVEL_RANK[fail_on]
     failing = [f for f in result.findings if f.suppressed is None and f.level.rank >= threshold]
     sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
 
 
-def _fix(opts, unsafe: bool, diff: bool, write: bool) -> None:
-    """Run the fix loop; print a diff (and exit) or write the files and say what changed."""
-    from linter.fixes import fix_repository, unified_diff, write_fixed
+def _fix(opts, unsafe: bool, diff: bool, write: bool):
+    """Run the fix loop; print a diff (and exit) or write the files and say what changed.
+
+    Returns the fix loop's last lint (what remains) when the disk now holds exactly what it linted,
+    else None (the caller lints again)."""
+    from linter.fixes import fix_repository, fix_summary, unified_diff, write_fixed
 
     outcome = fix_repository(opts, unsafe=unsafe)
     opts.overlay = None
-    for path, reason in outcome.failed:
-        click.echo(f"stackalign: fix not applied to {path}: {reason}", err=True)
     if diff and not write:
+        for path, reason in outcome.failed:
+            click.echo(f"stackalign: fix not applied to {path}: {reason}", err=True)
         text = unified_diff(outcome)
         click.echo(text, nl=False)
         sys.exit(EXIT_FINDINGS if text else EXIT_OK)
-    written = write_fixed(outcome)
-    if written:
-        n = len(outcome.applied)
-        click.echo(f"Fixed {n} finding{'s' if n != 1 else ''} in {len(written)} file{'s' if len(written) != 1 else ''}: {', '.join(written)}", err=True)
+    written = write_fixed(outcome)  # may add failures (files changed on disk meanwhile)
+    for path, reason in outcome.failed:
+        click.echo(f"stackalign: fix not applied to {path}: {reason}", err=True)
+    click.echo(fix_summary(outcome, written, unsafe), err=True)
+    all_written = set(written) == {outcome.rel.get(p, p) for p in outcome.changed()}
+    return outcome.result if all_written else None
 
 
 def _write_baseline(result, path: Path) -> None:

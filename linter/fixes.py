@@ -57,8 +57,13 @@ class FixOutcome:
     originals: dict[str, bytes] = field(default_factory=dict)  # abs path -> bytes first read
     overlay: dict[str, bytes] = field(default_factory=dict)  # abs path -> fixed bytes
     rel: dict[str, str] = field(default_factory=dict)  # abs path -> display path
+    # abs path -> the edits applied to it, one list per pass, offsets into that pass's decoded text
+    # (after the BOM), line endings already converted to the file's: replaying them on the original
+    # text gives the fixed text, so nothing outside them changed
+    edits: dict[str, list[list[Edit]]] = field(default_factory=dict)
     passes: int = 0
     result: object = None  # the RunResult after the last pass (what remains)
+    initial: object = None  # the RunResult of the first pass (what was found before fixing)
 
     def changed(self) -> list[str]:
         return [p for p, b in self.overlay.items() if b != self.originals.get(p)]
@@ -78,7 +83,10 @@ def _newline(text: str) -> str:
 def _with_newline(edits: list[Edit], newline: str) -> list[Edit]:
     if newline == "\n":
         return edits
-    return [e.model_copy(update={"text": e.text.replace("\r\n", "\n").replace("\n", newline)}) for e in edits]
+    return [
+        e.model_copy(update={"text": e.text.replace("\r\n", "\n").replace("\n", newline)})
+        for e in edits
+    ]
 
 
 def reparses(rel: str, text: str) -> str | None:
@@ -110,6 +118,8 @@ def fix_repository(opts, unsafe: bool, max_passes: int = MAX_PASSES) -> FixOutco
     for _ in range(max_passes):
         result = run(opts)
         out.result = result
+        if out.initial is None:
+            out.initial = result
         candidates = [
             f for f in result.findings
             if f.fix is not None and _key(f) not in refused
@@ -131,7 +141,8 @@ def fix_repository(opts, unsafe: bool, max_passes: int = MAX_PASSES) -> FixOutco
                 out.originals[abspath] = raw
             out.rel[abspath] = rel
             bom, text = _split_bom(raw)
-            new_text = apply_edits(text, _with_newline(edits, _newline(text)))
+            converted = _with_newline(edits, _newline(text))
+            new_text = apply_edits(text, converted)
             owners = [f for f in candidates if f.fix and any(e in edits for e in f.fix.edits)]
             problem = reparses(rel, new_text)
             if problem is not None:
@@ -142,6 +153,7 @@ def fix_repository(opts, unsafe: bool, max_passes: int = MAX_PASSES) -> FixOutco
                 refused.update(_key(f) for f in owners)
                 continue
             out.overlay[abspath] = bom + new_text.encode("utf-8")
+            out.edits.setdefault(abspath, []).append(sorted(converted, key=_edit_order))
             out.applied.extend(owners)
             progress = True
         if not progress:
@@ -149,6 +161,10 @@ def fix_repository(opts, unsafe: bool, max_passes: int = MAX_PASSES) -> FixOutco
     else:
         out.result = run(opts)  # the pass cap was reached: report what remains
     return out
+
+
+def _edit_order(e: Edit) -> tuple[int, int]:
+    return (e.start_offset, e.end_offset)
 
 
 def _key(f: Finding) -> tuple:
@@ -168,7 +184,11 @@ def write_fixed(out: FixOutcome) -> list[str]:
         if current != out.originals[abspath]:
             out.failed.append((rel, "the file changed since it was read; not written"))
             continue
-        atomic_write(Path(abspath), out.overlay[abspath])
+        try:
+            atomic_write(Path(abspath), out.overlay[abspath])
+        except OSError as exc:
+            out.failed.append((rel, f"cannot write: {exc.strerror or exc}; the file is unchanged"))
+            continue
         written.append(rel)
     return written
 
@@ -192,12 +212,20 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def _diff_lines(text: str) -> list[str]:
+    """Lines as diff and patch see them: cut after each LF only (str.splitlines also cuts at form
+    feeds, U+2028, NEL..., which would give a patch that does not apply); CR stays in its line."""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    return out + [lines[-1]] if lines[-1] else out
+
+
 def unified_diff(out: FixOutcome) -> str:
     chunks = []
     for abspath in sorted(out.changed(), key=lambda p: out.rel.get(p, p)):
         rel = out.rel.get(abspath, abspath)
-        old = out.originals[abspath].decode("utf-8", "surrogateescape").splitlines(keepends=True)
-        new = out.overlay[abspath].decode("utf-8", "surrogateescape").splitlines(keepends=True)
+        old = _diff_lines(out.originals[abspath].decode("utf-8", "surrogateescape"))
+        new = _diff_lines(out.overlay[abspath].decode("utf-8", "surrogateescape"))
         lines = list(difflib.unified_diff(old, new, f"a/{rel}", f"b/{rel}"))
         for line in lines:
             if line.endswith("\n"):
@@ -205,3 +233,39 @@ def unified_diff(out: FixOutcome) -> str:
             else:
                 chunks.append(line + "\n\\ No newline at end of file\n")
     return "".join(chunks)
+
+
+def fix_summary(out: FixOutcome, written: list[str], unsafe: bool) -> str:
+    """What `--fix` did and what remains: fixed findings per written file (by rule), then the
+    findings left, with how many only --unsafe-fixes would fix."""
+    done = set(written)
+    per_file: dict[str, dict[str, int]] = {}
+    fixed = 0
+    for f in out.applied:
+        paths = sorted({e.path for e in f.fix.edits if e.path in done}) if f.fix else []
+        fixed += bool(paths)
+        for path in paths:
+            rules = per_file.setdefault(path, {})
+            rules[f.rule] = rules.get(f.rule, 0) + 1
+    lines = []
+    if fixed:
+        lines.append(f"Fixed {_plural(fixed, 'finding')} in {_plural(len(per_file), 'file')}:")
+        for path in sorted(per_file):
+            rules = per_file[path]
+            by_rule = ", ".join(f"{r} x{n}" if n > 1 else r for r, n in sorted(rules.items()))
+            lines.append(f"  {path}: {by_rule}")
+    else:
+        lines.append("No fixes applied.")
+    remaining = [f for f in getattr(out.result, "findings", []) if f.suppressed is None]
+    left = f"{_plural(len(remaining), 'finding')} remain" if remaining else "No findings remain"
+    if len(remaining) == 1:
+        left = "1 finding remains"
+    unsafe_left = sum(1 for f in remaining if f.fix and f.fix.applicability == "unsafe")
+    if unsafe_left and not unsafe:
+        left += f" ({unsafe_left} fixable with --unsafe-fixes)"
+    lines.append(left + ".")
+    return "\n".join(lines)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"

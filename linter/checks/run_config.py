@@ -103,6 +103,7 @@ def delete_range_edit(src: y.YamlSource, path: str, start: int, end: int) -> Edi
         file_end = _file_line_start(src, src.file_offset(end))
     else:
         file_end = src.file_end_offset(end)
+    file_start = _keep_missing_final_newline(src.file_text, file_start, file_end)
     return Edit(
         path=path,
         start_offset=file_start,
@@ -110,6 +111,15 @@ def delete_range_edit(src: y.YamlSource, path: str, start: int, end: int) -> Edi
         span=src.span_of_indices(start, max(start, end - 1)),
         text="",
     )
+
+
+def _keep_missing_final_newline(text: str, start: int, end: int) -> int:
+    """Deleting the last lines of a file without a final newline: take the line break before them
+    too, so that the file still ends without one (keeps the trailing-newline state)."""
+    if end < len(text) or text.endswith("\n") or start == 0 or text[start - 1] != "\n":
+        return start
+    start -= 1
+    return start - 1 if start > 0 and text[start - 1] == "\r" else start
 
 
 def _file_line_start(src: y.YamlSource, offset: int) -> int:
