@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +21,8 @@ from linter.suppressions import POST_CHECKS, apply_suppressions
 from linter.target import Target, detect_target, target_from_setting
 from linter.workspace import ParseProblem, Workspace
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+#: Larger files are SA001 findings, never read whole. The largest real manifest seen is 3.7 MB.
+MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Options:
     config: Config | None = None
     cwd: Path = field(default_factory=Path.cwd)
     overlay: dict[str, bytes] | None = None  # abs path -> content to use instead of the disk (fixes)
+    prefilter: bool = True  # False: parse every file of a known kind (tests prove it changes nothing)
 
 
 @dataclass
@@ -44,6 +47,7 @@ class RunResult:
     skipped: list[Skipped]
     files: int
     parsed: int
+    errors: list[str] = field(default_factory=list)  # internal errors in checks: exit code 2
 
 
 def select_rules(rules: list[Rule], opts: Options) -> list[Rule]:
@@ -107,22 +111,48 @@ def read_text(path: Path) -> tuple[str | None, str | None]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
+            return None, _too_large(size)
         data = path.read_bytes()
     except OSError as exc:
         return None, f"cannot read file: {exc.strerror or exc}"
     return decode_bytes(data)
 
 
+def _too_large(size: int) -> str:
+    mib = 1024 * 1024
+    return f"file is larger than the {MAX_FILE_BYTES // mib} MiB limit ({size / mib:.1f} MiB)"
+
+
 def decode_bytes(data: bytes) -> tuple[str | None, str | None]:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None, "UTF-16 text (byte order mark); save the file as UTF-8"
     if b"\x00" in data:
         return None, "binary file (NUL byte)"
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        return data.decode("utf-8"), None
+        return data[bom:].decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        return None, (
+            f"not valid UTF-8 (byte 0x{data[bom + exc.start]:02x} at offset {bom + exc.start}); "
+            "save the file as UTF-8 (is it Latin-1 or binary?)"
+        )
+
+
+def decode_position(data: bytes) -> tuple[int, int]:
+    """Line and column (1-based, in characters) of the byte that `decode_bytes` refused."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return 1, 1
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    offset = data.find(b"\x00")
+    if offset < 0:
+        try:
+            data[bom:].decode("utf-8")
+            return 1, 1
+        except UnicodeDecodeError as exc:
+            offset = bom + exc.start
+    line_start = data.rfind(b"\n", bom, offset) + 1 or bom
+    line = data.count(b"\n", bom, offset) + 1
+    return line, len(data[line_start:offset].decode("utf-8", "replace")) + 1
 
 
 def run(opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None = None) -> RunResult:
@@ -149,6 +179,9 @@ def run(opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None
         for kind in rule.file_kinds:
             (lazy if rule.lazy else triggers).setdefault(kind, []).extend(rule.triggers_for(kind))
     triggers.setdefault("yaml", []).extend(detection_triggers(kb))
+    if not opts.prefilter:
+        triggers = {kind: [""] for kind in ("yaml", "python", "shell")}
+        lazy = {}
     prefilter = Prefilter(triggers, lazy)
     ws = Workspace(root=str(cwd))
 
@@ -170,12 +203,12 @@ def run(opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None
     if target.platform is None and project is not None and context_roots != [project]:
         target = _target_from_project(project, cwd, exclude, kb, rules) or target
     findings: list[Finding] = []
+    errors: list[str] = []
     for rule in rules:
         if rule.check in POST_CHECKS:
             continue
         ctx = CheckContext(rule=rule, ws=ws, kb=kb, target=target)
-        check = load_check(rule.check)
-        findings.extend(check(ctx))
+        findings.extend(_run_check(rule, ctx, errors))
     findings = apply_suppressions(
         findings, rules, ws, lambda rule: CheckContext(rule=rule, ws=ws, kb=kb, target=target)
     )
@@ -190,7 +223,43 @@ def run(opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None
         skipped=skipped,
         files=sum(1 for f in files if _reported(f.rel, cwd, report_roots)),
         parsed=ws.files_parsed,
+        errors=errors,
     )
+
+
+def _run_check(rule: Rule, ctx: CheckContext, errors: list[str]) -> list[Finding]:
+    """One rule's findings; a bug in it becomes a message in `errors`, and the run goes on."""
+    out: list[Finding] = []
+    try:
+        out.extend(load_check(rule.check)(ctx))
+    except Exception as exc:  # noqa: BLE001 - any bug in one rule must not cost the other rules
+        if os.environ.get("STACKALIGN_DEBUG"):
+            raise
+        where = _file_in_traceback(exc.__traceback__, set(ctx.ws.file_texts))
+        errors.append(
+            f"internal error in {rule.id} ({rule.name})"
+            + (f" while checking {where}" if where else "")
+            + f": {type(exc).__name__}: {exc}; this rule's findings are incomplete. This is a bug;"
+            " please report it (set STACKALIGN_DEBUG=1 for the traceback)."
+        )
+    return out
+
+
+def _file_in_traceback(tb, known: set[str]) -> str | None:
+    """The file the innermost frame was working on: a local that is, or has, a known `path`."""
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        for value in list(frame.f_locals.values()):
+            try:
+                path = value if isinstance(value, str) else getattr(value, "path", None)
+            except Exception:  # noqa: BLE001 - a property that raises: not a file
+                continue
+            if isinstance(path, str) and path in known:
+                return path
+    return None
 
 
 def _inside(p: Path, root: Path) -> bool:
@@ -217,6 +286,10 @@ def _load(
         if overlay and str(f.path.absolute()) in overlay:
             head = overlay[str(f.path.absolute())]
         else:
+            mode = os.stat(f.path).st_mode
+            if not stat.S_ISREG(mode):  # a FIFO would block open() forever
+                ws.problems.append(ParseProblem(f.rel, f"cannot read file: {_kind(mode)}", 1, 1))
+                return
             with open(f.path, "rb") as fh:
                 head = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
@@ -226,11 +299,15 @@ def _load(
     if wanted is None:
         return
     if len(head) > MAX_FILE_BYTES:
-        ws.problems.append(ParseProblem(f.rel, "file is larger than the size limit", 1, 1))
+        try:
+            size = max(os.stat(f.path).st_size, len(head))
+        except OSError:
+            size = len(head)
+        ws.problems.append(ParseProblem(f.rel, _too_large(size), 1, 1))
         return
     text, problem = decode_bytes(head)
     if text is None:
-        ws.problems.append(ParseProblem(f.rel, problem, 1, 1))
+        ws.problems.append(ParseProblem(f.rel, problem, *decode_position(head)))
         return
     ws.file_texts[f.rel] = text
     if f.kind == "yaml" and wanted == "lazy":
@@ -242,6 +319,16 @@ def _load(
         from linter.sources import load_other
 
         load_other(ws, f.rel, f.kind, text)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a regular file"
+    return "not a regular file (a device?)"
 
 
 def detection_triggers(kb: KnowledgeBase) -> list[str]:

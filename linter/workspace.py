@@ -66,6 +66,7 @@ class ParseProblem:
     message: str
     line: int
     column: int
+    variant: str = "default"  # SA001 message variant: default | template
 
 
 @dataclass
@@ -96,13 +97,31 @@ class Workspace:
 
     def add_yaml_text(self, rel: str, text: str) -> None:
         """Parse one YAML file into the workspace (a parse error becomes an SA001 problem)."""
-        from linter.sources.yaml import YamlParseError, parse_file
+        from linter.sources.yaml import YamlParseError, parse_file, template_action
 
         self.files_parsed += 1
         try:
-            self.add_yaml(parse_file(rel, text))
+            source = parse_file(rel, text)
         except YamlParseError as exc:
-            self.problems.append(ParseProblem(rel, exc.message, exc.line, exc.column))
+            action = template_action(text, None)
+            if action is None:
+                self.problems.append(ParseProblem(rel, exc.message, exc.line, exc.column))
+            else:
+                self._template_problem(rel, text, action, f"; the YAML parser stops at {exc.line}:"
+                                       f"{exc.column}: {exc.message}")
+            return
+        action = template_action(text, source.documents)
+        if action is not None:
+            self._template_problem(rel, text, action, "")
+            return
+        self.add_yaml(source)
+
+    def _template_problem(self, rel: str, text: str, action: tuple[str, int], extra: str) -> None:
+        from linter.sources.yamlscalar import LineIndex
+
+        line, col = LineIndex(text).position(action[1])
+        reason = f"`{action[0]}` at line {line}{extra}"
+        self.problems.append(ParseProblem(rel, reason, line, col, variant="template"))
 
     def load_pending(self, accept) -> None:
         """Parse the files kept for lazy rules whose text `accept` approves."""

@@ -11,7 +11,8 @@ from linter.model import Finding, Span
 def parse_problems(ctx: CheckContext) -> Iterator[Finding]:
     for p in ctx.ws.problems:
         span = Span.of(p.line, p.column, p.line, p.column + 1)
-        yield ctx.finding(p.path, span, reason=p.message, logical="", snippet=p.message)
+        variant = getattr(p, "variant", "default")
+        yield ctx.finding(p.path, span, variant, reason=p.message, logical="", snippet=p.message)
 
 
 def unknown_target(ctx: CheckContext) -> Iterator[Finding]:

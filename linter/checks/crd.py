@@ -133,17 +133,29 @@ def crd_fields(crd: str) -> tuple[frozenset[str], tuple[str, ...]] | None:
 
 
 def _spec_paths(node: Node, prefix: str) -> Iterator[tuple[str, Node]]:
-    """(CRD field path, key node) for each key under `node`, outermost first, lists as `[]`."""
-    if isinstance(node, MappingNode):
-        for k, v in node.value:
-            if not isinstance(k, ScalarNode):
-                continue
-            path = f"{prefix}.{k.value}"
-            yield path, k
-            yield from _spec_paths(v, path)
-    elif isinstance(node, SequenceNode):
-        for item in node.value:
-            yield from _spec_paths(item, prefix + "[]")
+    """(CRD field path, key node) for each key under `node`, outermost first, lists as `[]`.
+
+    Iterative, and each node is entered once (aliases too), within the walk budget: an alias bomb
+    or 1,000-deep nesting stays linear.
+    """
+    stack: list[tuple[Node | None, str, Node | None]] = [(node, prefix, None)]
+    seen: set[int] = set()
+    while stack:
+        n, path, key = stack.pop()
+        if key is not None:
+            yield path, key
+            continue
+        if id(n) in seen or len(seen) >= y.MAX_NODES_PER_WALK:
+            continue
+        seen.add(id(n))
+        if isinstance(n, MappingNode):
+            for k, v in reversed(n.value):
+                if isinstance(k, ScalarNode):
+                    sub = f"{path}.{k.value}"
+                    stack.append((v, sub, None))
+                    stack.append((None, sub, k))
+        elif isinstance(n, SequenceNode):
+            stack.extend((item, path + "[]", None) for item in reversed(n.value))
 
 
 def _covered(path: str, fields: frozenset[str], open_fields: tuple[str, ...]) -> bool:

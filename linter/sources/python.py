@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from linter.sources.yamlscalar import LineIndex
+
+#: Deepest syntax tree accepted: checks walk expressions recursively (a 1,500-term `"a" + "b" + ...`
+#: parses, then exhausts Python's recursion limit). Real programs stay under 30 levels.
+MAX_AST_DEPTH = 500
+#: Syntax errors name the grammar they were found with: newer syntax (3.12 f-strings) needs a newer
+#: Python to run stackalign.
+_GRAMMAR = f"Python {sys.version_info.major}.{sys.version_info.minor}"
 
 
 class PythonSyntaxError(Exception):
@@ -52,7 +60,29 @@ def load_python(path: str, text: str) -> PythonSource:
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = (exc.offset or 1) if exc.offset and exc.offset > 0 else 1
-        raise PythonSyntaxError(f"Python syntax error: {exc.msg}", line, col) from None
+        raise PythonSyntaxError(f"{_GRAMMAR} syntax error: {exc.msg}", line, col) from None
     except (RecursionError, MemoryError, ValueError) as exc:
-        raise PythonSyntaxError(f"Python source cannot be parsed: {type(exc).__name__}", 1, 1) from None
+        reason = "nesting too deep" if isinstance(exc, RecursionError) else type(exc).__name__
+        raise PythonSyntaxError(f"Python source cannot be parsed: {reason}", 1, 1) from None
+    deep = _too_deep(tree, MAX_AST_DEPTH)
+    if deep is not None:
+        raise PythonSyntaxError(
+            f"Python syntax tree deeper than {MAX_AST_DEPTH} levels (the limit)",
+            getattr(deep, "lineno", 1),
+            getattr(deep, "col_offset", 0) + 1,
+        )
     return PythonSource(path=path, text=text, tree=tree, file_text=text)
+
+
+def _too_deep(tree: ast.AST, limit: int) -> ast.AST | None:
+    """The innermost positioned node at a depth over `limit` (iterative: never recurses itself)."""
+    stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 1, tree)]
+    children = ast.iter_child_nodes
+    while stack:
+        node, depth, located = stack.pop()
+        if hasattr(node, "lineno"):
+            located = node
+        if depth > limit:
+            return located
+        stack.extend((c, depth + 1, located) for c in reversed(list(children(node))))
+    return None

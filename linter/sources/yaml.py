@@ -17,8 +17,25 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from linter.model import Span
 from linter.sources.yamlscalar import LineIndex, decode_scalar, end_of_char
 
-#: Limits that keep hostile input (alias bombs, huge documents) bounded.
+#: Limits that keep hostile input (alias bombs, huge documents) bounded. A file over a limit is an
+#: SA001 finding. The largest real manifests seen (kserve.yaml, 3.7 MB) hold about 145,000 nodes.
 MAX_NODES_PER_WALK = 200_000
+MAX_NODES_PER_FILE = 500_000  # nodes composed per text: bounds parse time (~2 s) and memory
+MAX_EMBEDDED_CHARS = 2 * 1024 * 1024  # an embedded document (`run.yaml: |`), mapped per char
+#: libyaml refuses flow or block nesting deeper than this (its own limit, not configurable here);
+#: checks that recurse over nodes stay within Python's recursion limit because of it.
+MAX_NESTING_DEPTH = 1000
+
+#: Helm's template actions: the file is a template, not YAML, until `helm template` renders it.
+#: (`{{$labels.x}}` in Prometheus rules and `{{$.inputs...}}` in KFP pipelines are data, not these.)
+HELM_ACTION = re.compile(
+    r"\{\{-?\s*(?:\.Values\b|\.Release\b|\.Chart\b|\.Capabilities\b|\.Files\b|\.Template\b"
+    r"|include\s|template\s|tpl\s|toYaml\b|if\s|else\b|end\s*-?\}\}|range\s|with\s|define\s|/\*)"
+)
+
+
+class NodeLimitExceeded(Exception):
+    pass
 
 
 class YamlParseError(Exception):
@@ -62,7 +79,12 @@ def _loader_class():
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class PositionedLoader(base):
+        node_budget = MAX_NODES_PER_FILE
+
         def resolve(self, kind, value, implicit):
+            self.node_budget -= 1  # every implicitly tagged node passes here: count it
+            if self.node_budget < 0:
+                raise NodeLimitExceeded()
             if kind is ScalarNode:
                 if implicit[0]:
                     return _resolve_plain(value)
@@ -76,8 +98,17 @@ def compose_all(text: str) -> list[Node]:
     """All documents of `text` as nodes. Raises YamlParseError with a 1-based position."""
     import yaml
 
+    loader = _loader_class()(text)
+    # Explicitly tagged nodes skip `resolve`; each needs a `!`, so count those up front.
+    loader.node_budget = MAX_NODES_PER_FILE - text.count("!")
+    docs: list[Node] = []
     try:
-        docs = list(yaml.compose_all(text, Loader=_loader_class()))
+        while loader.check_node():
+            docs.append(loader.get_node())
+    except NodeLimitExceeded:
+        raise YamlParseError(
+            f"more than {MAX_NODES_PER_FILE:,} YAML nodes (the per-file limit)", 1, 1
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -90,6 +121,10 @@ def compose_all(text: str) -> list[Node]:
         raise YamlParseError(str(exc).splitlines()[0] if str(exc) else "invalid YAML", 1, 1) from None
     except RecursionError:
         raise YamlParseError("nesting too deep to parse", 1, 1) from None
+    except MemoryError:
+        raise YamlParseError("out of memory while parsing", 1, 1) from None
+    finally:
+        loader.dispose()
     return [d for d in docs if d is not None]
 
 
@@ -154,6 +189,14 @@ class YamlSource:
 
         Raises YamlParseError (positioned in the file) when the value is not YAML.
         """
+        if len(node.value) > MAX_EMBEDDED_CHARS:
+            line, col = self.file_lines.position(self.file_offset(node.start_mark.index))
+            raise YamlParseError(
+                f"embedded document of {len(node.value):,} characters, over the "
+                f"{MAX_EMBEDDED_CHARS:,}-character limit",
+                line,
+                col,
+            )
         dec = decode_scalar(self.text, node.start_mark.index, parent_indent)
         value = dec.value
         if value != node.value:  # the decoder must agree with the parser; never guess positions
@@ -177,6 +220,49 @@ class YamlSource:
             parent=self,
             label=label,
         )
+
+
+def template_action(text: str, documents: list[Node] | None) -> tuple[str, int] | None:
+    """The first Helm template action that makes `text` a template: (action, index), or None.
+
+    When the text parsed (`documents`), only actions YAML read as structure (a `{{ ... }}` flow
+    mapping) or inside a plain scalar count: quoted and block scalars holding template text are
+    data (a helmtemplate-generator config, an alert text). When it did not parse, any action outside
+    a comment line counts.
+    """
+    if "{{" not in text:
+        return None
+    if documents is None:
+        for m in HELM_ACTION.finditer(text):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            if not text[line_start : m.start()].lstrip().startswith("#"):
+                return _action_at(text, m.start()), m.start()
+        return None
+    best: int | None = None
+    for doc in documents:
+        for _, node in walk(doc):
+            keys = [k for k, _ in node.value] if isinstance(node, MappingNode) else []
+            for n in [node, *keys]:
+                i = _template_index(text, n)
+                if i is not None and (best is None or i < best):
+                    best = i
+    return (_action_at(text, best), best) if best is not None else None
+
+
+def _template_index(text: str, node: Node) -> int | None:
+    start = node.start_mark.index
+    if isinstance(node, MappingNode) and node.flow_style and text.startswith("{{", start):
+        return start
+    if isinstance(node, ScalarNode) and not node.style and "{{" in node.value:
+        m = HELM_ACTION.search(text, start, node.end_mark.index)
+        return m.start() if m else None
+    return None
+
+
+def _action_at(text: str, index: int) -> str:
+    end = text.find("}}", index, index + 200)
+    action = text[index : end + 2] if end >= 0 else text[index : index + 40]
+    return action if len(action) <= 60 else action[:57] + "..."
 
 
 def parse_file(path: str, text: str) -> YamlSource:
