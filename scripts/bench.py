@@ -1,0 +1,121 @@
+"""Benchmark: prints every speed and memory figure of issue 8, each with its comparison.
+
+Usage: python scripts/bench.py [--corpus ../shared/corpus/perf] [--yamllint-sample 400]
+
+Figures (wall clock, best of N runs, fresh processes, this machine):
+  1. `stackalign --version`                           goal <= 150 ms
+  2. one-file lint                                      goal <= 300 ms
+  3. whole corpus lint vs a plain Python pass that reads every file and scans it for the trigger
+     strings, measured in the same run                 goal <= 2x
+  4. stackalign vs yamllint on the same files (MB/s)    goal >= 50x (yamllint on a sample, rate scaled)
+  5. peak memory (max RSS) on the whole corpus          goal <= 300 MB
+  6. linear growth: time on 25 %, 50 %, 100 % of the files
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+EXE = [sys.executable, "-m", "linter"]
+
+SCAN = r"""
+import os, sys
+from linter.engine import Options, load_pack, detection_triggers
+kb, rules = load_pack(Options())
+trig = sorted({t.encode() for r in rules for t in r.triggers} | {t.encode() for t in detection_triggers(kb)})
+hits = 0
+for d, dirs, files in os.walk(sys.argv[1]):
+    dirs[:] = [x for x in dirs if x != ".git"]
+    for f in files:
+        if f.endswith((".yaml", ".yml", ".py", ".sh")):
+            data = open(os.path.join(d, f), "rb").read()
+            hits += any(t in data for t in trig)
+print(hits)
+"""
+
+
+def timed(cmd: list[str], cwd: Path | None = None, runs: int = 3) -> tuple[float, int]:
+    """Best wall time of `runs` runs, and the max RSS (KiB) of the children."""
+    best = float("inf")
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - t)
+    return best, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def files_of(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
+def subset(files: list[Path], root: Path, fraction: float, dest: Path) -> Path:
+    random.seed(42)
+    pick = random.sample(files, int(len(files) * fraction))
+    for p in pick:
+        target = dest / p.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, target)
+    return dest
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", default=str(REPO.parent / "shared" / "corpus" / "perf"))
+    ap.add_argument("--yamllint-sample", type=int, default=400)
+    args = ap.parse_args()
+    corpus = Path(args.corpus)
+    files = files_of(corpus)
+    mb = sum(p.stat().st_size for p in files) / 1e6
+    print(f"corpus: {corpus} ({len(files)} YAML files, {mb:.1f} MB); CPUs: {os.cpu_count()}")
+
+    t, _ = timed(EXE + ["--version"], runs=7)
+    print(f"1. --version: {t * 1000:.0f} ms (goal <= 150 ms)")
+
+    one = REPO / "examples" / "story" / "gitops" / "llamastack" / "llamastackdistribution.yaml"
+    t, _ = timed(EXE + ["lint", str(one), "--no-color"], cwd=REPO / "examples" / "story", runs=5)
+    print(f"2. one-file lint (examples/story CR, with repository context): {t * 1000:.0f} ms (goal <= 300 ms)")
+
+    t_scan, _ = timed([sys.executable, "-c", SCAN, str(corpus)], runs=3)
+    t_lint, _ = timed(EXE + ["lint", str(corpus), "--no-color", "--fail-on", "error"], runs=3)
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"3. whole corpus: stackalign {t_lint:.2f} s vs plain read+trigger scan {t_scan:.2f} s "
+          f"= {t_lint / t_scan:.2f}x (goal <= 2x); {mb / t_lint:.1f} MB/s")
+    print(f"5. peak RSS of any measured process so far: {rss:.0f} MB (goal <= 300 MB)")
+
+    yl = shutil.which("yamllint")
+    if yl is None:
+        print("4. yamllint: not installed (pip install yamllint) -- comparison skipped")
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            random.seed(7)
+            sample = random.sample(files, min(args.yamllint_sample, len(files)))
+            for i, p in enumerate(sample):
+                shutil.copyfile(p, Path(tmp) / f"{i}.yaml")
+            smb = sum(p.stat().st_size for p in sample) / 1e6
+            t_yl, _ = timed([yl, "-f", "parsable", tmp], runs=1)
+            rate_yl = smb / t_yl
+            print(f"4. yamllint: {rate_yl:.2f} MB/s on a {len(sample)}-file sample ({smb:.1f} MB, {t_yl:.1f} s); "
+                  f"stackalign {mb / t_lint:.1f} MB/s on the corpus = {mb / t_lint / rate_yl:.0f}x (goal >= 50x)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        print("6. linear growth:")
+        for frac in (0.25, 0.5, 1.0):
+            d = Path(tmp) / f"f{frac}"
+            root = subset(files, corpus, frac, d) if frac < 1 else corpus
+            t, _ = timed(EXE + ["lint", str(root), "--fail-on", "error"], runs=2)
+            n = int(len(files) * frac)
+            print(f"   {frac:>4.0%}: {n:>6} files {t:6.2f} s  ({t / n * 1e6:.0f} us/file)")
+
+
+if __name__ == "__main__":
+    main()
