@@ -55,30 +55,98 @@ def _use_color(no_color: bool, output: str | None) -> bool:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="stackalign", message="%(prog)s %(version)s")
+@click.version_option(
+    __version__, "--version", prog_name="stackalign", message="%(prog)s %(version)s"
+)
 def cli() -> None:
     """stackalign: version-aware linter for GitOps repositories that deploy LlamaStack on OpenShift AI."""
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "github"]),
+    default="text",
+    show_default=True,
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE.")
-@click.option("--target", "targets", multiple=True, metavar="KEY=VERSION", help="rhoai=2.25, odh=..., llamastack=0.2.22 (repeatable).")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="Configuration file (default: .stackalign.yaml at the repository root).")
-@click.option("--select", multiple=True, help="Only these rules (ids, prefixes or names; repeatable, comma-separated).")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="KEY=VERSION",
+    help="rhoai=2.25, odh=..., llamastack=0.2.22 (repeatable).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Configuration file (default: .stackalign.yaml at the repository root).",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    help="Only these rules (ids, prefixes or names; repeatable, comma-separated).",
+)
 @click.option("--ignore", multiple=True, help="Skip these rules (ids, prefixes or names).")
 @click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable).")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "note"]), default="warning", show_default=True, help="Lowest level that makes the exit code 1.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "note"]),
+    default="warning",
+    show_default=True,
+    help="Lowest level that makes the exit code 1.",
+)
 @click.option("--no-color", is_flag=True, help="Never colour the output.")
-@click.option("--sarif-category", default="stackalign/", show_default=True, help="SARIF automationDetails.id (the code scanning category).")
-@click.option("--sarif-include-suppressed", is_flag=True, help="Keep suppressed findings in SARIF (with suppressions[]); GitHub shows them as open.")
+@click.option(
+    "--sarif-category",
+    default="stackalign/",
+    show_default=True,
+    help="SARIF automationDetails.id (the code scanning category).",
+)
+@click.option(
+    "--sarif-include-suppressed",
+    is_flag=True,
+    help="Keep suppressed findings in SARIF (with suppressions[]); GitHub shows them as open.",
+)
 @click.option("--fix", is_flag=True, help="Apply safe fixes, then report what remains.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also apply unsafe fixes.")
-@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (exit 1 if any).")
-@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False), help="Report only findings whose fingerprint is not in this baseline FILE.")
-@click.option("--write-baseline", "write_baseline_path", type=click.Path(dir_okay=False), help="Record the current findings in FILE (by fingerprint) and exit 0.")
-def lint(paths, fmt, output, targets, config_path, select, ignore, exclude, fail_on, no_color, fix, unsafe_fixes, diff, sarif_category, sarif_include_suppressed, baseline_path=None, write_baseline_path=None):
+@click.option(
+    "--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (exit 1 if any)."
+)
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False),
+    help="Report only findings whose fingerprint is not in this baseline FILE.",
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline_path",
+    type=click.Path(dir_okay=False),
+    help="Record the current findings in FILE (by fingerprint) and exit 0.",
+)
+def lint(
+    paths,
+    fmt,
+    output,
+    targets,
+    config_path,
+    select,
+    ignore,
+    exclude,
+    fail_on,
+    no_color,
+    fix,
+    unsafe_fixes,
+    diff,
+    sarif_category,
+    sarif_include_suppressed,
+    baseline_path=None,
+    write_baseline_path=None,
+):
     """Lint PATHS (default: the current directory)."""
     from linter.engine import Options, run
     from linter.knowledge import KnowledgeError
@@ -259,7 +327,9 @@ def _hashed_texts(result, cwd: Path) -> dict[str, str]:
 def _target_line(result) -> str:
     t = result.target
     if not t.platform:
-        return "Target: none detected (pass --target rhoai=2.25 or set `target:` in .stackalign.yaml)"
+        return (
+            "Target: none detected (pass --target rhoai=2.25 or set `target:` in .stackalign.yaml)"
+        )
     line = f"Target: {t.label} (from {t.source})"
     if t.llamastack:
         line += f", LlamaStack {t.llamastack}"
@@ -323,7 +393,11 @@ def targets(path: str):
             click.echo(f"        note: {r.llamastack_note}")
     cwd = Path.cwd()
     config = _load_config(None, cwd)
-    result = run(Options(paths=[path], config=config, cwd=cwd, select=["SA002"]), kb=kb, rules=[x for x in rules if x.id == "SA002"])
+    result = run(
+        Options(paths=[path], config=config, cwd=cwd, select=["SA002"]),
+        kb=kb,
+        rules=[x for x in rules if x.id == "SA002"],
+    )
     click.echo("")
     click.echo(f"Detected in {path}: " + _target_line(result).removeprefix("Target: "))
     if result.target.note:

@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 YAML_SUFFIXES = (".yaml", ".yml")
-KIND_BY_SUFFIX = {".yaml": "yaml", ".yml": "yaml", ".py": "python", ".sh": "shell", ".bash": "shell"}
+KIND_BY_SUFFIX = {
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".py": "python",
+    ".sh": "shell",
+    ".bash": "shell",
+}
 KIND_BY_NAME = {"Kustomization": "yaml"}
 ALWAYS_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "node_modules"}
 
@@ -92,7 +98,9 @@ def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], see
             with os.scandir(d) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            skipped.append(Skipped(rel_dir.rstrip("/") or ".", f"cannot list directory: {exc.strerror}"))
+            skipped.append(
+                Skipped(rel_dir.rstrip("/") or ".", f"cannot list directory: {exc.strerror}")
+            )
             continue
         subdirs = []
         if outside:
@@ -111,7 +119,11 @@ def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], see
                     continue
                 if is_link:  # linted at its real place, or outside the folder: never followed
                     real = os.path.realpath(e.path)
-                    reason = "linked folder is linted where it lives" if _inside(real, real_root) else "symlink leaves the linted folder"
+                    reason = (
+                        "linked folder is linted where it lives"
+                        if _inside(real, real_root)
+                        else "symlink leaves the linted folder"
+                    )
                     skipped.append(Skipped(rel, reason))
                     continue
                 subdirs.append((e.path, rel + "/"))
@@ -125,7 +137,11 @@ def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], see
                     continue
                 real = os.path.realpath(e.path)
                 inside = _inside(real, real_root)
-                reason = "linked file is linted where it lives" if inside else "symlink leaves the linted folder"
+                reason = (
+                    "linked file is linted where it lives"
+                    if inside
+                    else "symlink leaves the linted folder"
+                )
                 skipped.append(Skipped(rel, reason))
                 continue
             yield DiscoveredFile(Path(e.path), rel, kind, False)
@@ -160,12 +176,14 @@ class Prefilter:
     select files that are kept unparsed until a check asks for them.
     """
 
-    def __init__(self, triggers_by_kind: dict[str, list[str]], lazy: dict[str, list[str]] | None = None):
+    def __init__(
+        self, triggers_by_kind: dict[str, list[str]], lazy: dict[str, list[str]] | None = None
+    ):
         self.triggers = {kind: _compile(ts) for kind, ts in triggers_by_kind.items()}
         self.lazy = {kind: _compile(ts) for kind, ts in (lazy or {}).items()}
 
     def wants(self, kind: str, data: bytes) -> str | None:
-        """"eager", "lazy" or None."""
+        """ "eager", "lazy" or None."""
         if _any(self.triggers.get(kind, ()), data):
             return "eager"
         if _any(self.lazy.get(kind, ()), data):

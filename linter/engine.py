@@ -34,8 +34,12 @@ class Options:
     exclude: list[str] = field(default_factory=list)
     config: Config | None = None
     cwd: Path = field(default_factory=Path.cwd)
-    overlay: dict[str, bytes] | None = None  # abs path -> content to use instead of the disk (fixes)
-    prefilter: bool = True  # False: parse every file of a known kind (tests prove it changes nothing)
+    overlay: dict[str, bytes] | None = (
+        None  # abs path -> content to use instead of the disk (fixes)
+    )
+    prefilter: bool = (
+        True  # False: parse every file of a known kind (tests prove it changes nothing)
+    )
 
 
 @dataclass
@@ -155,7 +159,9 @@ def decode_position(data: bytes) -> tuple[int, int]:
     return line, len(data[line_start:offset].decode("utf-8", "replace")) + 1
 
 
-def run(opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None = None) -> RunResult:
+def run(
+    opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None = None
+) -> RunResult:
     if kb is None or rules is None:
         kb, all_rules = load_pack(opts)
         rules = select_rules(all_rules, opts)

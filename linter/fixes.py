@@ -120,10 +120,7 @@ def fix_repository(opts, unsafe: bool, max_passes: int = MAX_PASSES) -> FixOutco
         out.result = result
         if out.initial is None:
             out.initial = result
-        candidates = [
-            f for f in result.findings
-            if f.fix is not None and _key(f) not in refused
-        ]
+        candidates = [f for f in result.findings if f.fix is not None and _key(f) not in refused]
         chosen = select_edits(candidates, unsafe)
         if not chosen:
             break

@@ -73,8 +73,10 @@ class Fact(BaseModel):
         return in_range(version, self.since, self.until)
 
     def deprecated(self, version: Version) -> bool:
-        return self.deprecated_since is not None and self.present(version) and (
-            not version < Version.parse(self.deprecated_since)
+        return (
+            self.deprecated_since is not None
+            and self.present(version)
+            and (not version < Version.parse(self.deprecated_since))
         )
 
 

@@ -64,9 +64,7 @@ class Runtime:
 
 
 # -- target resolution ------------------------------------------------------------------------------
-def target_from_setting(
-    setting: dict[str, str], source: str, kb: KnowledgeBase
-) -> Target | None:
+def target_from_setting(setting: dict[str, str], source: str, kb: KnowledgeBase) -> Target | None:
     """A target given as {rhoai: '2.25'} / {llamastack: '0.2.22'} (CLI or config)."""
     if not setting:
         return None
@@ -167,8 +165,15 @@ def _csv_candidate(pid: str, node: Node | None, source: y.YamlSource, kb: Knowle
         if m:
             span = source.span(node)
             return _Candidate(
-                pid, f"{m.group(1)}.{m.group(2)}", 3, source.path, span.start.line,
-                span.start.column, value, f"startingCSV {value}", span,
+                pid,
+                f"{m.group(1)}.{m.group(2)}",
+                3,
+                source.path,
+                span.start.line,
+                span.start.column,
+                value,
+                f"startingCSV {value}",
+                span,
             )
     return None
 
@@ -182,15 +187,29 @@ def _channel_candidate(pid: str, node: Node | None, source: y.YamlSource, kb: Kn
     m = re.fullmatch(platform.channel_pattern, value)
     if m:
         return _Candidate(
-            pid, m.group("version"), 2, source.path, span.start.line, span.start.column, value,
-            f"channel {value}", span,
+            pid,
+            m.group("version"),
+            2,
+            source.path,
+            span.start.line,
+            span.start.column,
+            value,
+            f"channel {value}",
+            span,
         )
     for alias in platform.channel_aliases:
         if alias.name == value:
             rank = 1 if alias.release else 0
             return _Candidate(
-                pid, alias.release, rank, source.path, span.start.line, span.start.column, value,
-                f"channel {value}: {alias.note}", span,
+                pid,
+                alias.release,
+                rank,
+                source.path,
+                span.start.line,
+                span.start.column,
+                value,
+                f"channel {value}: {alias.note}",
+                span,
             )
     return None
 
@@ -261,7 +280,9 @@ class ImageInfo:
     problem: str | None = None  # why the version cannot be read
 
 
-_IMAGE_RE = re.compile(r"^(?P<repo>[^@\s]+?)(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>[A-Za-z0-9]+:[0-9a-fA-F]+))?$")
+_IMAGE_RE = re.compile(
+    r"^(?P<repo>[^@\s]+?)(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>[A-Za-z0-9]+:[0-9a-fA-F]+))?$"
+)
 
 
 def parse_image(ref: str, kb: KnowledgeBase) -> ImageInfo:
@@ -277,7 +298,9 @@ def parse_image(ref: str, kb: KnowledgeBase) -> ImageInfo:
     fam, tag_res = found
     info.family = fam
     if tag is None:
-        info.problem = "no tag" + (" (pinned by an unknown digest)" if digest else " (means :latest)")
+        info.problem = "no tag" + (
+            " (pinned by an unknown digest)" if digest else " (means :latest)"
+        )
         return info
     if tag in fam.floating_tags:
         info.problem = f"`:{tag}` is a floating tag"
@@ -317,7 +340,8 @@ def runtime_for_cr(cr: K8sObject, target: Target, kb: KnowledgeBase) -> Runtime 
     name = y.text(name_node)
     if name and target.release is not None and name in target.release.distribution_names:
         return Runtime(
-            Version.parse(target.release.llamastack), False,
+            Version.parse(target.release.llamastack),
+            False,
             f"distribution {name} on {target.label}",
         )
     if name and target.release is None:
@@ -325,7 +349,9 @@ def runtime_for_cr(cr: K8sObject, target: Target, kb: KnowledgeBase) -> Runtime 
         if level and name in level.distributions:
             info = parse_image(level.distributions[name], kb)
             if info.llamastack:
-                return Runtime(info.llamastack, False, f"distribution {name} of operator {level.version}")
+                return Runtime(
+                    info.llamastack, False, f"distribution {name} of operator {level.version}"
+                )
     return default_runtime(target)
 
 

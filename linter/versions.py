@@ -101,6 +101,6 @@ def closest(wanted: str, known: list[str]) -> str | None:
         kv = Version.parse(k)
         a = w.release + (0,) * (4 - len(w.release))
         b = kv.release + (0,) * (4 - len(kv.release))
-        return tuple(abs(x - y) for x, y in zip(a, b))
+        return tuple(abs(x - y) for x, y in zip(a, b, strict=True))
 
     return min(known, key=distance)

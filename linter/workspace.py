@@ -107,8 +107,12 @@ class Workspace:
             if action is None:
                 self.problems.append(ParseProblem(rel, exc.message, exc.line, exc.column))
             else:
-                self._template_problem(rel, text, action, f"; the YAML parser stops at {exc.line}:"
-                                       f"{exc.column}: {exc.message}")
+                self._template_problem(
+                    rel,
+                    text,
+                    action,
+                    f"; the YAML parser stops at {exc.line}:{exc.column}: {exc.message}",
+                )
             return
         action = template_action(text, source.documents)
         if action is not None:

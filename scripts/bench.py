@@ -83,13 +83,17 @@ def main() -> None:
 
     one = REPO / "examples" / "story" / "gitops" / "llamastack" / "llamastackdistribution.yaml"
     t, _ = timed(EXE + ["lint", str(one), "--no-color"], cwd=REPO / "examples" / "story", runs=5)
-    print(f"2. one-file lint (examples/story CR, with repository context): {t * 1000:.0f} ms (goal <= 300 ms)")
+    print(
+        f"2. one-file lint (examples/story CR, with repository context): {t * 1000:.0f} ms (goal <= 300 ms)"
+    )
 
     t_scan, _ = timed([sys.executable, "-c", SCAN, str(corpus)], runs=3)
     t_lint, _ = timed(EXE + ["lint", str(corpus), "--no-color", "--fail-on", "error"], runs=3)
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"3. whole corpus: stackalign {t_lint:.2f} s vs plain read+trigger scan {t_scan:.2f} s "
-          f"= {t_lint / t_scan:.2f}x (goal <= 2x); {mb / t_lint:.1f} MB/s")
+    print(
+        f"3. whole corpus: stackalign {t_lint:.2f} s vs plain read+trigger scan {t_scan:.2f} s "
+        f"= {t_lint / t_scan:.2f}x (goal <= 2x); {mb / t_lint:.1f} MB/s"
+    )
     print(f"5. peak RSS of any measured process so far: {rss:.0f} MB (goal <= 300 MB)")
 
     yl = shutil.which("yamllint")
@@ -104,8 +108,10 @@ def main() -> None:
             smb = sum(p.stat().st_size for p in sample) / 1e6
             t_yl, _ = timed([yl, "-f", "parsable", tmp], runs=1)
             rate_yl = smb / t_yl
-            print(f"4. yamllint: {rate_yl:.2f} MB/s on a {len(sample)}-file sample ({smb:.1f} MB, {t_yl:.1f} s); "
-                  f"stackalign {mb / t_lint:.1f} MB/s on the corpus = {mb / t_lint / rate_yl:.0f}x (goal >= 50x)")
+            print(
+                f"4. yamllint: {rate_yl:.2f} MB/s on a {len(sample)}-file sample ({smb:.1f} MB, {t_yl:.1f} s); "
+                f"stackalign {mb / t_lint:.1f} MB/s on the corpus = {mb / t_lint / rate_yl:.0f}x (goal >= 50x)"
+            )
 
     with tempfile.TemporaryDirectory() as tmp:
         print("6. linear growth:")

@@ -343,9 +343,9 @@ def positions() -> None:
             style = {'"': "double-quoted", "'": "single-quoted"}[raw[node.start_mark.index]]
             # program line of the def -> .py line of the def
             prog_lines = value.split("\n")
-            def_prog = next(i for i, l in enumerate(prog_lines) if l.startswith(f"def {fn}("))
+            def_prog = next(i for i, line in enumerate(prog_lines) if line.startswith(f"def {fn}("))
             def_py = next(
-                i for i, l in enumerate(py.split("\n")) if l.lstrip().startswith(f"def {fn}(")
+                i for i, line in enumerate(py.split("\n")) if line.lstrip().startswith(f"def {fn}(")
             )
             margin = len(py.split("\n")[def_py]) - len(py.split("\n")[def_py].lstrip())
             func_text = "\n".join(prog_lines[def_prog:])
@@ -353,7 +353,7 @@ def positions() -> None:
                 f"- executor for `{fn}`: {style} scalar at {_line_col(ystarts, node.start_mark.index)}, "
                 f"def at program line {def_prog + 1}"
             )
-            pstart_prog = sum(len(l) + 1 for l in prog_lines[:def_prog])
+            pstart_prog = sum(len(line) + 1 for line in prog_lines[:def_prog])
             for tok in tokens:
                 pos = 0
                 while True:

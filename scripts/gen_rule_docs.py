@@ -19,7 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from linter.rulepack import Rule, RuleExample, load_rules
+from linter.rulepack import Rule, RuleExample, load_rules  # noqa: E402 (after sys.path)
 
 RULES_DIR = REPO / "rules"
 DOCS_DIR = REPO / "docs" / "rules"

@@ -26,11 +26,21 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> None:
             p.write_bytes(content.encode("utf-8"))
 
 
-def lint_dir(root: Path, target: dict[str, str] | None = None, select: list[str] | None = None,
-             paths: list[str] | None = None, prefilter: bool = True) -> RunResult:
+def lint_dir(
+    root: Path,
+    target: dict[str, str] | None = None,
+    select: list[str] | None = None,
+    paths: list[str] | None = None,
+    prefilter: bool = True,
+) -> RunResult:
     kb, rules = pack()
-    opts = Options(paths=paths or ["."], target=target or {}, select=select or [], cwd=root,
-                   prefilter=prefilter)
+    opts = Options(
+        paths=paths or ["."],
+        target=target or {},
+        select=select or [],
+        cwd=root,
+        prefilter=prefilter,
+    )
     return run(opts, kb=kb, rules=select_rules(rules, opts))
 
 

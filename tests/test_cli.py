@@ -28,7 +28,9 @@ def invoke(args, cwd: Path):
 
 
 def test_python_dash_m_version():
-    out = subprocess.run([sys.executable, "-m", "linter", "--version"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "linter", "--version"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and out.stdout.strip() == f"stackalign {__version__}"
 
 
@@ -58,11 +60,29 @@ def test_json_contract(tmp_path):
     r = invoke(["lint", "--format", "json", "--target", "rhoai=2.25"], STORY)
     doc = json.loads(r.output)
     assert doc["tool"] == "stackalign" and doc["version"] == __version__
-    assert doc["target"] == {"platform": "rhoai", "version": "2.25", "llamastack": "0.2.22", "source": "--target"}
+    assert doc["target"] == {
+        "platform": "rhoai",
+        "version": "2.25",
+        "llamastack": "0.2.22",
+        "source": "--target",
+    }
     assert set(doc["summary"]) >= {"files", "parsed", "findings", "fixable"}
     f = next(x for x in doc["findings"] if x["rule"] == "SA103")
-    assert set(f) >= {"rule", "name", "level", "path", "line", "column", "end_line", "end_column", "message",
-                      "logical_location", "fingerprint", "runtime", "fix"}
+    assert set(f) >= {
+        "rule",
+        "name",
+        "level",
+        "path",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+        "logical_location",
+        "fingerprint",
+        "runtime",
+        "fix",
+    }
     assert f["path"] == "gitops/llamastack/llamastackdistribution.yaml"
     assert f["fix"]["applicability"] == "unsafe"
     assert f["fix"]["edits"][0]["text"] == "name: rh-dev"

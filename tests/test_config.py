@@ -17,8 +17,6 @@ from tests.helpers import SUB, lsd
 REPO = Path(__file__).resolve().parent.parent
 
 
-
-
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
     (tmp_path / ".git").mkdir()

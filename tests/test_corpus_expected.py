@@ -48,6 +48,9 @@ def test_corpus_file(shared, key, rows):
     want = {(r["rule"], int(r["line"]), int(r["column"])) for r in rows if r["rule"] != "-"}
     assert want <= got, sorted(want - got)
     allowed = {r["rule"] for r in rows if r["rule"] != "-"}
-    extra = [f"{f.rule} {f.span.start.line}:{f.span.start.column} {f.message}"
-             for f in result.findings if f.rule not in allowed]
+    extra = [
+        f"{f.rule} {f.span.start.line}:{f.span.start.column} {f.message}"
+        for f in result.findings
+        if f.rule not in allowed
+    ]
     assert not extra, extra

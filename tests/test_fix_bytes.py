@@ -52,8 +52,9 @@ def _fix(root: Path, target: dict[str, str], unsafe: bool):
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("rule,example,variant", CASES)
@@ -75,8 +76,13 @@ def test_example_fix_is_byte_exact(tmp_path, rule, example, variant):
     out2, written2 = _fix(tmp_path, example.target, example.unsafe)
     assert (written2, out2.applied, out2.failed) == ([], [], [])
     assert _snapshot(tmp_path) == before
-    assert not [f for f in out2.result.findings if f.rule == rule.id and f.fix is not None
-                and (example.unsafe or f.fix.applicability == "safe")]
+    assert not [
+        f
+        for f in out2.result.findings
+        if f.rule == rule.id
+        and f.fix is not None
+        and (example.unsafe or f.fix.applicability == "safe")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -116,9 +122,13 @@ def test_inserted_line_breaks_take_the_file_line_ending(tmp_path):
     """A fix whose text spans lines (SA302 re-emits a folded scalar) writes CRLF into a CRLF file,
     and no lone LF appears anywhere in the output."""
     multi_line = [
-        (rule, i, ex) for rule, i, ex in FIXED_EXAMPLES
-        if any("\n" in e.text for f in _own_fixes(tmp_path / f"{rule.id}-{i}", rule, ex)
-               for e in f.edits)
+        (rule, i, ex)
+        for rule, i, ex in FIXED_EXAMPLES
+        if any(
+            "\n" in e.text
+            for f in _own_fixes(tmp_path / f"{rule.id}-{i}", rule, ex)
+            for e in f.edits
+        )
     ]
     assert multi_line, "some example fix inserts line breaks"
     for rule, i, ex in multi_line:
@@ -168,8 +178,11 @@ def _lint(root: Path, *args: str):
 
 
 def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".git" not in p.relative_to(root).parts and p.name != "fix.patch"}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts and p.name != "fix.patch"
+    }
 
 
 @pytest.mark.parametrize("variant", ["lf", "crlf", "bom-crlf", "noeol"])
@@ -189,8 +202,10 @@ def test_diff_applies_with_patch_and_git_and_equals_fix(tmp_path, variant, unsaf
     fixed = _tree(fixed_root)
     assert fixed != original
 
-    tools = {"patch": ["patch", "-p1", "--batch", "--forward", "-i", "fix.patch"],
-             "git": ["git", "apply", "fix.patch"]}
+    tools = {
+        "patch": ["patch", "-p1", "--batch", "--forward", "-i", "fix.patch"],
+        "git": ["git", "apply", "fix.patch"],
+    }
     applied = 0
     for tool, cmd in tools.items():
         if shutil.which(cmd[0]) is None:
@@ -227,7 +242,8 @@ def test_fix_reports_what_it_fixed_and_what_remains(tmp_path):
 
     second = _lint(root, "--fix")
     assert second.stderr.splitlines() == [
-        "No fixes applied.", "6 findings remain (3 fixable with --unsafe-fixes).",
+        "No fixes applied.",
+        "6 findings remain (3 fixable with --unsafe-fixes).",
     ]
     third = _lint(root, "--fix", "--unsafe-fixes")
     assert third.stderr.splitlines()[-1] == "2 findings remain."
@@ -246,8 +262,10 @@ def test_fix_reports_files_changed_meanwhile(tmp_path, monkeypatch):
 
     monkeypatch.setattr(fixes, "write_fixed", edit_then_write)
     result = _lint(root, "--fix")
-    assert ("stackalign: fix not applied to gitops/llamastack/llama-stack-config.yaml: "
-            "the file changed since it was read; not written") in result.stderr
+    assert (
+        "stackalign: fix not applied to gitops/llamastack/llama-stack-config.yaml: "
+        "the file changed since it was read; not written"
+    ) in result.stderr
     assert "Fixed 4 findings in 2 files:" in result.stderr
     assert config.read_bytes().endswith(b"# edited meanwhile\n")
     assert "SA205" in result.stdout  # linted again from the disk: the config's findings remain
@@ -276,8 +294,9 @@ def test_diff_splits_lines_only_at_line_feeds(tmp_path):
     for name, cmd in (("by-git", ["git", "apply", "-"]), ("by-patch", ["patch", "-p1", "--batch"])):
         if shutil.which(cmd[0]) is None:
             continue
-        proc = subprocess.run(cmd, cwd=tmp_path / name, input=patch, capture_output=True,
-                              check=False)
+        proc = subprocess.run(
+            cmd, cwd=tmp_path / name, input=patch, capture_output=True, check=False
+        )
         assert proc.returncode == 0, (name, proc.stdout, proc.stderr)
         assert (tmp_path / name / "ingest.py").read_text(encoding="utf-8") == fixed
 

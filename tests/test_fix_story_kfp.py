@@ -51,8 +51,12 @@ def _installed_kfp(venv: Path) -> str | None:
     python = venv / "bin" / "python"
     if not python.exists():
         return None
-    proc = subprocess.run([str(python), "-c", "import kfp; print(kfp.__version__)"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(python), "-c", "import kfp; print(kfp.__version__)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
@@ -63,9 +67,18 @@ def _install(venv: Path, version: str) -> None:
     venv.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "venv", str(tmp)], check=True, capture_output=True)
     proc = subprocess.run(
-        [str(tmp / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
-         "--quiet", f"kfp=={version}"],
-        capture_output=True, text=True, check=False,
+        [
+            str(tmp / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+            f"kfp=={version}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -90,15 +103,29 @@ def kfp_compiler() -> list[str]:
         _install(venv, version)
     assert _installed_kfp(venv) == version
     # not bin/kfp: its shebang names the temporary folder the venv was built in
-    return [str(venv / "bin" / "python"), "-c", "import sys; from kfp.cli.__main__ import main; "
-            "sys.argv[0] = 'kfp'; sys.exit(main())"]
+    return [
+        str(venv / "bin" / "python"),
+        "-c",
+        "import sys; from kfp.cli.__main__ import main; sys.argv[0] = 'kfp'; sys.exit(main())",
+    ]
 
 
 def _compile(kfp: list[str], source: Path, output: Path) -> bytes:
     proc = subprocess.run(
-        [*kfp, "dsl", "compile", "--py", str(source), "--output", str(output),
-         "--function", PIPELINE_FUNCTION],
-        capture_output=True, text=True, check=False,
+        [
+            *kfp,
+            "dsl",
+            "compile",
+            "--py",
+            str(source),
+            "--output",
+            str(output),
+            "--function",
+            PIPELINE_FUNCTION,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     return output.read_bytes()
@@ -141,8 +168,11 @@ def test_fixed_story_pipeline_is_what_kfp_compiles_from_the_fixed_component(kfp_
     recompiled = _compile(kfp_compiler, story / COMPONENT, story.parent / "recompiled.yaml")
     assert fixed_yaml == recompiled
 
-    remaining = {f["rule"] for f in json.loads(result.stdout)["findings"]
-                 if f["path"] in (COMPONENT, COMPILED)}
+    remaining = {
+        f["rule"]
+        for f in json.loads(result.stdout)["findings"]
+        if f["path"] in (COMPONENT, COMPILED)
+    }
     assert remaining.isdisjoint({"SA301", "SA302", "SA305"}), remaining
 
 

@@ -87,7 +87,10 @@ def test_atomic_write_failure_leaves_file_and_no_temp(tmp_path, monkeypatch):
 def test_diff_applies_with_git_apply(tmp_path):
     if shutil.which("git") is None:
         pytest.skip("git missing")
-    write_files(tmp_path, {"lsd.yaml": LSD, "noeol.yaml": LSD.rstrip("\n").replace("name: llama", "name: b")})
+    write_files(
+        tmp_path,
+        {"lsd.yaml": LSD, "noeol.yaml": LSD.rstrip("\n").replace("name: llama", "name: b")},
+    )
     out = fix_repository(Options(paths=["."], cwd=tmp_path, target={"rhoai": "2.25"}), unsafe=True)
     patch = unified_diff(out)
     assert patch.startswith("--- a/lsd.yaml\n+++ b/lsd.yaml\n")

@@ -14,7 +14,8 @@ from tests.conftest import REPO
 def test_wheel_contains_rules_and_schemas(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if out.returncode != 0:
         pytest.skip(f"cannot build a wheel here: {out.stderr.strip()[-300:]}")
@@ -26,4 +27,6 @@ def test_wheel_contains_rules_and_schemas(tmp_path):
     assert "linter/_data/schemas/config.schema.json" in names
     assert not any(n.startswith(("rules/", "schemas/")) for n in names)  # no top-level packages
     entry = [n for n in names if n.endswith("entry_points.txt")]
-    assert entry and "stackalign = linter.cli:main" in zipfile.ZipFile(wheel).read(entry[0]).decode()
+    assert (
+        entry and "stackalign = linter.cli:main" in zipfile.ZipFile(wheel).read(entry[0]).decode()
+    )

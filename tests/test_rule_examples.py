@@ -23,11 +23,21 @@ def test_rule_example(tmp_path, rule, index, example):
         assert own == [], [f.message for f in own]
         return
     got = sorted((f.path, f.span.start.line, f.span.start.column) for f in own)
-    want = sorted((e.path, e.line, e.column) for e in example.expect if (e.rule or rule.id) == rule.id)
-    assert got == want, [f"{f.path}:{f.span.start.line}:{f.span.start.column} {f.message}" for f in own]
+    want = sorted(
+        (e.path, e.line, e.column) for e in example.expect if (e.rule or rule.id) == rule.id
+    )
+    assert got == want, [
+        f"{f.path}:{f.span.start.line}:{f.span.start.column} {f.message}" for f in own
+    ]
     for e in example.expect:
-        match = [f for f in result.findings if (f.rule == (e.rule or rule.id)) and f.path == e.path
-                 and f.span.start.line == e.line and f.span.start.column == e.column]
+        match = [
+            f
+            for f in result.findings
+            if (f.rule == (e.rule or rule.id))
+            and f.path == e.path
+            and f.span.start.line == e.line
+            and f.span.start.column == e.column
+        ]
         assert match, e
         f = match[0]
         if e.end_line is not None:

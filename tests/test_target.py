@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import lint_dir, lint_files, pack
 from linter.target import parse_image, target_from_setting
+from tests.helpers import lint_dir, lint_files, pack
 
 SUB = """apiVersion: operators.coreos.com/v1alpha1
 kind: Subscription
@@ -18,8 +18,13 @@ spec:
 
 @pytest.mark.parametrize(
     "channel,version,llamastack",
-    [("stable-2.25", "2.25", "0.2.22"), ("eus-2.25", "2.25", "0.2.22"), ("stable-3.0", "3.0", "0.3.0rc3+rhai0"),
-     ("fast", "3.4", "0.7.1+rhaiv.1"), ("stable-3.3", "3.3", "0.4.2.1+rhai0")],
+    [
+        ("stable-2.25", "2.25", "0.2.22"),
+        ("eus-2.25", "2.25", "0.2.22"),
+        ("stable-3.0", "3.0", "0.3.0rc3+rhai0"),
+        ("fast", "3.4", "0.7.1+rhaiv.1"),
+        ("stable-3.3", "3.3", "0.4.2.1+rhai0"),
+    ],
 )
 def test_channel_detection(tmp_path, channel, version, llamastack):
     r = lint_files(tmp_path, {"ops/sub.yaml": SUB.format(channel=channel)})
@@ -36,7 +41,9 @@ def test_starting_csv_wins_over_channel(tmp_path):
 
 
 def test_cli_target_beats_detection(tmp_path):
-    r = lint_files(tmp_path, {"sub.yaml": SUB.format(channel="stable-2.25")}, target={"rhoai": "3.2"})
+    r = lint_files(
+        tmp_path, {"sub.yaml": SUB.format(channel="stable-2.25")}, target={"rhoai": "3.2"}
+    )
     assert (r.target.version, r.target.source) == ("3.2", "--target")
 
 
@@ -90,10 +97,21 @@ def test_parse_image(ref, version, problem):
 
 
 CORPUS = [
-    ("redhat-ai-services__ai-accelerator", "2.25",
-     "components/operators/openshift-ai/operator/overlays/eus-2.25/patch-channel.yaml:3"),
-    ("redhat-cop__gitops-catalog", "2.8", "openshift-ai/operator/overlays/eus-2.8/patch-channel.yaml:3"),
-    ("rrbanda__rhoai-deploy-gitops", "beta", "components/operators/rhoai-operator/patch-channel.yaml:3"),
+    (
+        "redhat-ai-services__ai-accelerator",
+        "2.25",
+        "components/operators/openshift-ai/operator/overlays/eus-2.25/patch-channel.yaml:3",
+    ),
+    (
+        "redhat-cop__gitops-catalog",
+        "2.8",
+        "openshift-ai/operator/overlays/eus-2.8/patch-channel.yaml:3",
+    ),
+    (
+        "rrbanda__rhoai-deploy-gitops",
+        "beta",
+        "components/operators/rhoai-operator/patch-channel.yaml:3",
+    ),
 ]
 
 

@@ -27,12 +27,15 @@ def unknown_target(ctx: CheckContext) -> Iterator[Finding]:
             given=f"{t.platform.upper()} {t.version}",
             closest=closest or "",
             known=", ".join(known),
-            note=t.note or (ctx.kb.platform(t.platform).note if ctx.kb.platform(t.platform) else ""),
+            note=t.note
+            or (ctx.kb.platform(t.platform).note if ctx.kb.platform(t.platform) else ""),
         )
     else:
         ls = str(t.llamastack) if t.llamastack else (t.version or "")
         variant = "llamastack"
-        fields = dict(given=f"LlamaStack {ls}", closest=ctx.kb.closest_llamastack(ls) or "", note=t.note)
+        fields = dict(
+            given=f"LlamaStack {ls}", closest=ctx.kb.closest_llamastack(ls) or "", note=t.note
+        )
     if t.source_path:
         path, span = t.source_path, t.source_span
     else:

@@ -283,7 +283,7 @@ def _chunk_id_values(tree: ast.AST, parents: dict[int, ast.AST]) -> Iterator[tup
             where = _dict_role(node, keys, parents)
             if where is None:
                 continue
-            for key, value in zip(node.keys, node.values):
+            for key, value in zip(node.keys, node.values, strict=True):
                 if str_value(key) == NEW_KEY:
                     yield value, where
         elif isinstance(node, ast.Call) and call_name(node) in CHUNK_CLASSES:
@@ -303,7 +303,7 @@ def _chunk_id_values(tree: ast.AST, parents: dict[int, ast.AST]) -> Iterator[tup
 def _dict_role(node: ast.Dict, keys: list[str | None], parents: dict[int, ast.AST]) -> str | None:
     parent = parents.get(id(node))
     if isinstance(parent, ast.Dict):
-        for key, value in zip(parent.keys, parent.values):
+        for key, value in zip(parent.keys, parent.values, strict=True):
             if value is node and str_value(key) == "metadata":
                 return "metadata"
     if isinstance(parent, ast.keyword) and parent.arg == "metadata":
@@ -376,8 +376,10 @@ def _int_kind(value: ast.AST, ints: dict[str, str], parents: dict[int, ast.AST])
         if isinstance(value.value, int) and not isinstance(value.value, bool):
             return "an int literal"
         return None
-    if isinstance(value, ast.Call) and call_name(value) in ("int", "len") and isinstance(
-        value.func, ast.Name
+    if (
+        isinstance(value, ast.Call)
+        and call_name(value) in ("int", "len")
+        and isinstance(value.func, ast.Name)
     ):
         return f"`{value.func.id}(...)`"
     if isinstance(value, ast.Name) and value.id in ints:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -35,8 +35,13 @@ def user_config_key(ctx: CheckContext) -> Iterator[Finding]:
         if not name:
             continue
         ref_node = cr.get("spec", "server", "userConfig", "configMapName")
-        related = [RelatedLocation(path=cr.path, span=cr.source.span(ref_node),
-                                   message=f"{cr.ref} mounts ConfigMap {name}")]
+        related = [
+            RelatedLocation(
+                path=cr.path,
+                span=cr.source.span(ref_node),
+                message=f"{cr.ref} mounts ConfigMap {name}",
+            )
+        ]
         for cm in ctx.ws.configmaps_named(name):
             yield from _configmap_key(ctx, cm, want, related)
         for gen_obj, gen in _generators(ctx, name):
@@ -58,27 +63,46 @@ def _configmap_key(
     other = next((keys[k] for k in CONFIG_KEYS if k in keys), None)
     if other is None:
         yield ctx.finding(
-            cm.path, cm.source.span(y.get_item(cm.node, "data")[0]), "no_config",
-            logical=f"{cm.ref}:data", snippet=",".join(sorted(keys)), related=related,
-            name=cm.name, **_fields(ctx, want, ""),
+            cm.path,
+            cm.source.span(y.get_item(cm.node, "data")[0]),
+            "no_config",
+            logical=f"{cm.ref}:data",
+            snippet=",".join(sorted(keys)),
+            related=related,
+            name=cm.name,
+            **_fields(ctx, want, ""),
         )
         return
     yield ctx.finding(
-        cm.path, cm.source.span(other), logical=f"{cm.ref}:data.{other.value}",
-        snippet=other.value, related=related, name=cm.name,
-        fix=_rename(cm.source, cm.path, other.start_mark.index, other.end_mark.index, want,
-                    other.style),
+        cm.path,
+        cm.source.span(other),
+        logical=f"{cm.ref}:data.{other.value}",
+        snippet=other.value,
+        related=related,
+        name=cm.name,
+        fix=_rename(
+            cm.source, cm.path, other.start_mark.index, other.end_mark.index, want, other.style
+        ),
         **_fields(ctx, want, other.value),
     )
 
 
-def _rename(src: y.YamlSource, path: str, start: int, end: int, text: str, style: str | None) -> Fix:
+def _rename(
+    src: y.YamlSource, path: str, start: int, end: int, text: str, style: str | None
+) -> Fix:
     quoted = f"{style}{text}{style}" if style in ('"', "'") else text
     return Fix(
         applicability="safe",
         description=f"rename the key to `{text}`",
-        edits=[Edit(path=path, start_offset=src.file_offset(start), end_offset=src.file_end_offset(end),
-                    span=src.span_of_indices(start, end), text=quoted)],
+        edits=[
+            Edit(
+                path=path,
+                start_offset=src.file_offset(start),
+                end_offset=src.file_end_offset(end),
+                span=src.span_of_indices(start, end),
+                text=quoted,
+            )
+        ],
     )
 
 
@@ -90,7 +114,11 @@ def _generators(ctx: CheckContext, name: str) -> Iterator[tuple[K8sObject, Node]
 
 
 def _generator_key(
-    ctx: CheckContext, k: K8sObject, gen: Node, name: str, want: str,
+    ctx: CheckContext,
+    k: K8sObject,
+    gen: Node,
+    name: str,
+    want: str,
     related: list[RelatedLocation],
 ) -> Iterator[Finding]:
     entries: list[tuple[str, ScalarNode, str, str]] = []  # (key, node, raw, kind)
@@ -113,13 +141,20 @@ def _generator_key(
     if y.text(node) == spec and not node.style:
         fix = _rename(k.source, k.path, node.start_mark.index, node.end_mark.index, new_spec, None)
     yield ctx.finding(
-        k.path, k.source.span(node), "generator", logical=f"{k.ref}:configMapGenerator[{name}]",
-        snippet=spec, related=related, name=name, fix=fix, **_fields(ctx, want, key),
+        k.path,
+        k.source.span(node),
+        "generator",
+        logical=f"{k.ref}:configMapGenerator[{name}]",
+        snippet=spec,
+        related=related,
+        name=name,
+        fix=fix,
+        **_fields(ctx, want, key),
     )
 
 
 # -- SA207 ----------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def crd_fields(crd: str) -> tuple[frozenset[str], tuple[str, ...]] | None:
     """(known field paths, open paths) of a generated CRD schema, or None when absent."""
     from linter.resources import schemas_dir
@@ -191,8 +226,14 @@ def cr_field_unavailable(ctx: CheckContext) -> Iterator[Finding]:
             reported.append(path)
             fact = added.get(path.replace("[]", ""))
             yield ctx.finding(
-                cr.path, cr.source.span(key), "default" if fact else "unknown",
-                logical=f"{cr.ref}:{path}", snippet=path, field=path,
-                since=fact.since if fact else "", detail=(fact.detail if fact else ""),
-                operator=release.operator, crd=release.crd,
+                cr.path,
+                cr.source.span(key),
+                "default" if fact else "unknown",
+                logical=f"{cr.ref}:{path}",
+                snippet=path,
+                field=path,
+                since=fact.since if fact else "",
+                detail=(fact.detail if fact else ""),
+                operator=release.operator,
+                crd=release.crd,
             )

@@ -98,7 +98,11 @@ def image_behind_platform(ctx: CheckContext) -> Iterator[Finding]:
         if v is None or v.minor_line != shipped.minor_line or not v < _public(shipped):
             continue
         missing = ctx.kb.features_between(v, shipped)
-        lacks = "; ".join(f.subject for f in missing) if missing else "no feature the knowledge base tracks"
+        lacks = (
+            "; ".join(f.subject for f in missing)
+            if missing
+            else "no feature the knowledge base tracks"
+        )
         yield ctx.finding(
             cr.path,
             cr.source.span(node),
@@ -126,7 +130,12 @@ def distribution_name(ctx: CheckContext) -> Iterator[Finding]:
         logical = f"{cr.ref}:spec.server.distribution"
         if name and y.text(image_node):
             yield ctx.finding(
-                cr.path, cr.source.span(dist), "both", logical=logical, snippet=name, name=name,
+                cr.path,
+                cr.source.span(dist),
+                "both",
+                logical=logical,
+                snippet=name,
+                name=name,
             )
             continue
         if name and release is not None and name not in release.distribution_names:

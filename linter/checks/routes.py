@@ -38,7 +38,9 @@ def _replacement(facts: list[Fact], fact: Fact, version) -> str:
     alternatives = [
         f.subject
         for f in facts
-        if f.api == fact.api and f.subject != fact.subject and f.present(version)
+        if f.api == fact.api
+        and f.subject != fact.subject
+        and f.present(version)
         and not f.deprecated(version)
     ]
     if alternatives:
@@ -62,8 +64,16 @@ def api_route_unavailable(ctx: CheckContext) -> Iterator[Finding]:
     calls = ctx.kb.topic("client_calls")
     for unit in file_units(ctx.ws) + compiled_units(ctx.ws):
         for start, end, path, via in _python_routes(unit, calls):
-            yield from _judge(ctx, runtime, routes, unit.path, unit.span(start, end), path, via,
-                              f"{unit.where + ':' if unit.where else ''}{path}")
+            yield from _judge(
+                ctx,
+                runtime,
+                routes,
+                unit.path,
+                unit.span(start, end),
+                path,
+                via,
+                f"{unit.where + ':' if unit.where else ''}{path}",
+            )
     for shell in ctx.ws.other_sources:
         for start, end, path in _curl_routes(shell.text):
             span = _text_span(shell.text, start, end)
@@ -94,7 +104,9 @@ def _python_routes(unit: CodeUnit, calls: list[Fact]) -> Iterator[tuple[int, int
     parents = parent_map(tree)
     sdk = "llama_stack_client" in unit.text or "LlamaStackClient" in unit.text
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)) and _is_outermost(node, parents):
+        if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)) and _is_outermost(
+            node, parents
+        ):
             if _is_docstring(node, parents):
                 continue
             text = _static_string(node, constants)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -168,7 +168,7 @@ def char_map(src: y.YamlSource, node: ScalarNode, parent_col: int) -> list[int] 
 
 
 # -- generated run-config schemas ----------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def _schema_index(directory: str) -> tuple[tuple[Version, str], ...]:
     out = []
     for p in Path(directory).glob("llamastack-*.json"):
@@ -178,7 +178,7 @@ def _schema_index(directory: str) -> tuple[tuple[Version, str], ...]:
     return tuple(sorted(out, key=lambda t: t[0]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_schema(path: str) -> dict | None:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -262,7 +262,8 @@ def milvus_schema_override(ctx: CheckContext) -> Iterator[Finding]:
             if ptype not in MILVUS_TYPES or not isinstance(config, MappingNode):
                 continue
             flagged = [
-                (k, v) for k, v in config.value
+                (k, v)
+                for k, v in config.value
                 if isinstance(k, ScalarNode) and k.value in keys and k.value not in passthrough
             ]
             remaining = len(config.value) - len(flagged)
@@ -302,16 +303,28 @@ def _top_level(ctx: CheckContext, rc: RunConfig, rt: Runtime) -> Iterator[Findin
         if fact.present(rt.version) and fact.subject not in keys and rc.root.value:
             first = rc.root.value[0][0]
             yield ctx.finding(
-                rc.path, rc.source.span(first), "required_key", logical=logical(rc, fact.subject),
-                snippet=fact.subject, runtime=rt, key=fact.subject, since=fact.since,
+                rc.path,
+                rc.source.span(first),
+                "required_key",
+                logical=logical(rc, fact.subject),
+                snippet=fact.subject,
+                runtime=rt,
+                key=fact.subject,
+                since=fact.since,
                 detail=fact.detail,
             )
     for fact in ctx.kb.topic("run_config_keys"):
         if fact.subject in keys and fact_gone(fact, rt.version):
             k, _ = keys[fact.subject]
             yield ctx.finding(
-                rc.path, rc.source.span(k), "dropped_key", logical=logical(rc, fact.subject),
-                snippet=fact.subject, runtime=rt, key=fact.subject, until=fact.until,
+                rc.path,
+                rc.source.span(k),
+                "dropped_key",
+                logical=logical(rc, fact.subject),
+                snippet=fact.subject,
+                runtime=rt,
+                key=fact.subject,
+                until=fact.until,
                 replacement=fact.replacement or "",
             )
 
@@ -339,16 +352,25 @@ def _provider_problems(ctx: CheckContext, rc: RunConfig, rt: Runtime) -> Iterato
             item = y.get_item(store, "path")
             if item is not None and y.get(store, "db_path") is None:
                 yield ctx.finding(
-                    rc.path, rc.source.span(item[0]), "kvstore_path",
-                    logical=logical(rc, "kvstore.path"), snippet="path", runtime=rt,
+                    rc.path,
+                    rc.source.span(item[0]),
+                    "kvstore_path",
+                    logical=logical(rc, "kvstore.path"),
+                    snippet="path",
+                    runtime=rt,
                     fix=_rename_key_fix(rc, item[0], "db_path"),
                 )
     tele = y.get_item(y.get(rc.root, "providers"), "telemetry")
     if tele is not None and y.seq(tele[1]) and fact_gone(telemetry, rt.version):
         yield ctx.finding(
-            rc.path, rc.source.span(tele[0]), "telemetry_provider",
-            logical=logical(rc, "providers.telemetry"), snippet="telemetry", runtime=rt,
-            until=telemetry.until, replacement=telemetry.replacement or "",
+            rc.path,
+            rc.source.span(tele[0]),
+            "telemetry_provider",
+            logical=logical(rc, "providers.telemetry"),
+            snippet="telemetry",
+            runtime=rt,
+            until=telemetry.until,
+            replacement=telemetry.replacement or "",
         )
     for api, i, entry in providers(rc):
         ptype = y.text(y.get(entry, "provider_type"))
@@ -358,21 +380,33 @@ def _provider_problems(ctx: CheckContext, rc: RunConfig, rt: Runtime) -> Iterato
         if ptype == "remote::milvus" and token.present(rt.version) and config_item is not None:
             if isinstance(config, MappingNode) and y.get_item(config, "token") is None:
                 yield ctx.finding(
-                    rc.path, rc.source.span(config_item[0]), "milvus_token",
-                    logical=logical(rc, where), snippet="token", runtime=rt, since=token.since,
+                    rc.path,
+                    rc.source.span(config_item[0]),
+                    "milvus_token",
+                    logical=logical(rc, where),
+                    snippet="token",
+                    runtime=rt,
+                    since=token.since,
                 )
         if ptype == "remote::vllm" and fact_gone(url, rt.version):
             item = y.get_item(config, "url")
             if item is not None and y.get(config, "base_url") is None:
                 yield ctx.finding(
-                    rc.path, rc.source.span(item[0]), "vllm_url", logical=logical(rc, where + ".url"),
-                    snippet="url", runtime=rt, until=url.until,
+                    rc.path,
+                    rc.source.span(item[0]),
+                    "vllm_url",
+                    logical=logical(rc, where + ".url"),
+                    snippet="url",
+                    runtime=rt,
+                    until=url.until,
                     fix=_rename_key_fix(rc, item[0], "base_url"),
                 )
 
 
 def _external(rc: RunConfig, entry: MappingNode) -> bool:
-    return y.get(entry, "module") is not None or y.get(rc.root, "external_providers_dir") is not None
+    return (
+        y.get(entry, "module") is not None or y.get(rc.root, "external_providers_dir") is not None
+    )
 
 
 def _schema_problems(ctx: CheckContext, rc: RunConfig, rt: Runtime) -> Iterator[Finding]:
@@ -391,16 +425,25 @@ def _schema_problems(ctx: CheckContext, rc: RunConfig, rt: Runtime) -> Iterator[
         else:
             unknown = fact is not None and not fact.present(rt.version)
         if unknown:
-            since = fact.since if fact and fact.since and rt.version < Version.parse(fact.since) else ""
+            since = (
+                fact.since if fact and fact.since and rt.version < Version.parse(fact.since) else ""
+            )
             yield ctx.finding(
-                rc.path, rc.source.span(type_node), "unknown_provider_type",
-                logical=logical(rc, f"providers.{api}[{i}].provider_type"), snippet=ptype,
-                runtime=rt, provider_type=ptype, api=api,
+                rc.path,
+                rc.source.span(type_node),
+                "unknown_provider_type",
+                logical=logical(rc, f"providers.{api}[{i}].provider_type"),
+                snippet=ptype,
+                runtime=rt,
+                provider_type=ptype,
+                api=api,
                 why=_why_type(fact, rt.version, since, found[0] if found else None),
             )
             continue
         if found and ptype in known_types.get(api, {}):
-            yield from _ignored_config_keys(ctx, rc, rt, api, i, entry, known_types[api][ptype], found[0])
+            yield from _ignored_config_keys(
+                ctx, rc, rt, api, i, entry, known_types[api][ptype], found[0]
+            )
     if found:
         yield from _ignored_top_level(ctx, rc, rt, found)
 
@@ -413,7 +456,9 @@ def _registry(found: tuple[Version, dict] | None, runtime: Version) -> dict[str,
     return registry if isinstance(registry, dict) else None
 
 
-def _why_type(fact: Fact | None, version: Version, since: str, schema_version: Version | None) -> str:
+def _why_type(
+    fact: Fact | None, version: Version, since: str, schema_version: Version | None
+) -> str:
     if fact is not None and since:
         return f"it appeared in {since}"
     if fact is not None and fact.until:
@@ -423,8 +468,14 @@ def _why_type(fact: Fact | None, version: Version, since: str, schema_version: V
 
 
 def _ignored_config_keys(
-    ctx: CheckContext, rc: RunConfig, rt: Runtime, api: str, i: int, entry: MappingNode,
-    info: dict, schema_version: Version,
+    ctx: CheckContext,
+    rc: RunConfig,
+    rt: Runtime,
+    api: str,
+    i: int,
+    entry: MappingNode,
+    info: dict,
+    schema_version: Version,
 ) -> Iterator[Finding]:
     config = y.get(entry, "config")
     schema = info.get("config_schema") or {}
@@ -442,9 +493,14 @@ def _ignored_config_keys(
         if not isinstance(k, ScalarNode) or k.value in props or k.value in handled:
             continue
         yield ctx.finding(
-            rc.path, rc.source.span(k), "ignored_config_key",
-            logical=logical(rc, f"providers.{api}[{i}].config.{k.value}"), snippet=k.value,
-            runtime=rt, key=k.value, provider_type=y.text(y.get(entry, "provider_type")),
+            rc.path,
+            rc.source.span(k),
+            "ignored_config_key",
+            logical=logical(rc, f"providers.{api}[{i}].config.{k.value}"),
+            snippet=k.value,
+            runtime=rt,
+            key=k.value,
+            provider_type=y.text(y.get(entry, "provider_type")),
             schema_version=str(schema_version),
         )
 
@@ -455,12 +511,20 @@ def _ignored_top_level(
     props = (found[1].get("run_config") or {}).get("properties")
     if not isinstance(props, dict):
         return
-    by_fact = {f.subject for f in ctx.kb.topic("run_config_keys") + ctx.kb.topic("run_config_required")}
+    by_fact = {
+        f.subject for f in ctx.kb.topic("run_config_keys") + ctx.kb.topic("run_config_required")
+    }
     for k, _ in rc.root.value:
         if isinstance(k, ScalarNode) and k.value not in props and k.value not in by_fact:
             yield ctx.finding(
-                rc.path, rc.source.span(k), "ignored_top_level", logical=logical(rc, k.value),
-                snippet=k.value, runtime=rt, key=k.value, schema_version=str(found[0]),
+                rc.path,
+                rc.source.span(k),
+                "ignored_top_level",
+                logical=logical(rc, k.value),
+                snippet=k.value,
+                runtime=rt,
+                key=k.value,
+                schema_version=str(found[0]),
             )
 
 
@@ -484,8 +548,12 @@ def embedding_dimension_mismatch(ctx: CheckContext) -> Iterator[Finding]:
             models[model_id] = m
             if y.get_path(m, "metadata", "embedding_dimension") is None:
                 yield ctx.finding(
-                    rc.path, rc.source.span(y.get_item(m, "model_id")[1]), "model_lacks_dimension",
-                    logical=logical(rc, f"models[{i}]"), snippet=model_id, runtime=rt,
+                    rc.path,
+                    rc.source.span(y.get_item(m, "model_id")[1]),
+                    "model_lacks_dimension",
+                    logical=logical(rc, f"models[{i}]"),
+                    snippet=model_id,
+                    runtime=rt,
                     model=model_id,
                 )
         for store_list in ("vector_dbs", "vector_stores"):
@@ -507,10 +575,18 @@ def _store_mismatch(
         return
     store_id = y.text(y.get(store, "vector_db_id")) or y.text(y.get(store, "vector_store_id")) or ""
     yield ctx.finding(
-        rc.path, rc.source.span(dim_node), logical=logical(rc, where + ".embedding_dimension"),
-        snippet=f"{store_id}:{got}", runtime=rt, store=store_id, dimension=str(got),
-        model=model_id, model_dimension=str(want),
-        fix=replace_node_fix(rc, dim_node, str(want), f"use the model's dimension {want}", safe=False),
+        rc.path,
+        rc.source.span(dim_node),
+        logical=logical(rc, where + ".embedding_dimension"),
+        snippet=f"{store_id}:{got}",
+        runtime=rt,
+        store=store_id,
+        dimension=str(got),
+        model=model_id,
+        model_dimension=str(want),
+        fix=replace_node_fix(
+            rc, dim_node, str(want), f"use the model's dimension {want}", safe=False
+        ),
     )
 
 
@@ -523,12 +599,12 @@ def _env_problem(op: str, new_syntax: bool) -> tuple[str, int, str, str] | None:
     if not op:
         return None
     if new_syntax:
-        if op.startswith(":") and not op[1:2] in ("=", "+"):
+        if op.startswith(":") and op[1:2] not in ("=", "+"):
             return "old_default", 1, "=", ""
         if op.startswith("+"):
             return "old_conditional", 0, ":", ""
         return None
-    if op.startswith(":=") :
+    if op.startswith(":="):
         return "new_default", 1, "", "="
     if op.startswith(":+"):
         return "new_conditional", 0, "", ":"
@@ -558,7 +634,11 @@ def _env_finding(ctx, rc, rt, node, path, m, problem, cmap) -> Finding:
     src = rc.source
     op_start = m.start(2) + at
     expr = m.group(0)
-    fixed = expr[: m.start(2) - m.start() + at] + insert + expr[m.start(2) - m.start() + at + len(delete):]
+    fixed = (
+        expr[: m.start(2) - m.start() + at]
+        + insert
+        + expr[m.start(2) - m.start() + at + len(delete) :]
+    )
     raw = cmap[op_start]
     edit = Edit(
         path=rc.path,

@@ -63,7 +63,12 @@ def _compatible_release(ctx: CheckContext, runtime: Version) -> str | None:
         return release.trustyai_fms
     for fact in reversed(ctx.kb.topic("trustyai_fms")):
         m = REQ_RE.match(fact.subject)
-        if fact.since and m and m.group("op") and _satisfies(runtime, m.group("op"), m.group("version")):
+        if (
+            fact.since
+            and m
+            and m.group("op")
+            and _satisfies(runtime, m.group("op"), m.group("version"))
+        ):
             return fact.since
     return None
 
@@ -94,8 +99,14 @@ def unsupported_safety_provider(ctx: CheckContext) -> Iterator[Finding]:
             module = y.text(item[1]) or ""
             if not module_fact.present(rt.version):
                 yield ctx.finding(
-                    rc.path, rc.source.span(item[0]), "module", logical=where, snippet=module,
-                    runtime=rt, module=module, since=module_fact.since,
+                    rc.path,
+                    rc.source.span(item[0]),
+                    "module",
+                    logical=where,
+                    snippet=module,
+                    runtime=rt,
+                    module=module,
+                    since=module_fact.since,
                 )
                 continue
             yield from _pinned(ctx, rc, rt, item[1], module, package, where)
@@ -124,15 +135,29 @@ def _pinned(ctx, rc: RunConfig, rt: Runtime, node: Node, module: str, package: s
         text = f"{package}=={better}"
         fix = replace_node_fix(rc, node, text, f"pin `{text}`", safe=False)
     yield ctx.finding(
-        rc.path, rc.source.span(node), "requirement", logical=where, snippet=module, runtime=rt,
-        module=module, package_version=pin, requirement=f"llama-stack{req[0]}{req[1]}", fix=fix,
+        rc.path,
+        rc.source.span(node),
+        "requirement",
+        logical=where,
+        snippet=module,
+        runtime=rt,
+        module=module,
+        package_version=pin,
+        requirement=f"llama-stack{req[0]}{req[1]}",
+        fix=fix,
     )
 
 
-def _shields(ctx: CheckContext, rc: RunConfig, rt: Runtime, safety_ids: set[str]) -> Iterator[Finding]:
-    lists = [("shields", y.get_item(rc.root, "shields")),
-             ("registered_resources.shields",
-              y.get_item(y.get(rc.root, "registered_resources"), "shields"))]
+def _shields(
+    ctx: CheckContext, rc: RunConfig, rt: Runtime, safety_ids: set[str]
+) -> Iterator[Finding]:
+    lists = [
+        ("shields", y.get_item(rc.root, "shields")),
+        (
+            "registered_resources.shields",
+            y.get_item(y.get(rc.root, "registered_resources"), "shields"),
+        ),
+    ]
     for where, item in lists:
         if item is None:
             continue
@@ -147,13 +172,22 @@ def _shields(ctx: CheckContext, rc: RunConfig, rt: Runtime, safety_ids: set[str]
             if len(shields) > 1:
                 rng = _item_range(rc, shield)
                 if rng is not None:
-                    fix = Fix(applicability="unsafe", description=f"remove shield `{pid}`",
-                              edits=[delete_range_edit(rc.source, rc.path, *rng)])
+                    fix = Fix(
+                        applicability="unsafe",
+                        description=f"remove shield `{pid}`",
+                        edits=[delete_range_edit(rc.source, rc.path, *rng)],
+                    )
             yield ctx.finding(
-                rc.path, rc.source.span(pid_node), "shield_provider",
-                logical=logical(rc, f"{where}[{j}].provider_id"), snippet=raw or "", runtime=rt,
-                shield=y.text(y.get(shield, "shield_id")) or "", provider=pid,
-                configured=", ".join(sorted(safety_ids)) or "none", fix=fix,
+                rc.path,
+                rc.source.span(pid_node),
+                "shield_provider",
+                logical=logical(rc, f"{where}[{j}].provider_id"),
+                snippet=raw or "",
+                runtime=rt,
+                shield=y.text(y.get(shield, "shield_id")) or "",
+                provider=pid,
+                configured=", ".join(sorted(safety_ids)) or "none",
+                fix=fix,
             )
 
 
@@ -202,7 +236,11 @@ def _patched_modules(code: str, modules: tuple[str, ...]) -> list[str]:
                 base = base.value
             if isinstance(t, ast.Attribute) and isinstance(base, ast.Name) and base.id in bound:
                 patched.append(bound[base.id])
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setattr"
+        ):
             if node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in bound:
                 patched.append(bound[node.args[0].id])
     return sorted(set(patched))
@@ -213,8 +251,13 @@ def _mounts(ctx: CheckContext, cm_name: str) -> list[RelatedLocation]:
     for obj in ctx.ws.objects:
         for path, node in y.walk(obj.node):
             if path and path[-1] == "configMap" and y.text(y.get(node, "name")) == cm_name:
-                out.append(RelatedLocation(path=obj.path, span=obj.source.span(node),
-                                           message=f"{obj.ref} mounts ConfigMap {cm_name}"))
+                out.append(
+                    RelatedLocation(
+                        path=obj.path,
+                        span=obj.source.span(node),
+                        message=f"{obj.ref} mounts ConfigMap {cm_name}",
+                    )
+                )
     return out
 
 
@@ -230,9 +273,15 @@ def runtime_wrapper(ctx: CheckContext) -> Iterator[Finding]:
             if not patched:
                 continue
             yield ctx.finding(
-                cm.path, cm.source.span(key), logical=f"{cm.ref}:data.{key.value}",
-                snippet=key.value, related=_mounts(ctx, cm.name), name=cm.name, file=key.value,
-                patched=", ".join(patched), fix=_remove_wrapper(cm, data, key, value),
+                cm.path,
+                cm.source.span(key),
+                logical=f"{cm.ref}:data.{key.value}",
+                snippet=key.value,
+                related=_mounts(ctx, cm.name),
+                name=cm.name,
+                file=key.value,
+                patched=", ".join(patched),
+                fix=_remove_wrapper(cm, data, key, value),
             )
 
 
@@ -250,12 +299,16 @@ def _remove_wrapper(cm: K8sObject, data: MappingNode, key: Node, value: Node) ->
             end -= 1
         fix = replace_node_fix_range(src, cm.path, data_key.start_mark.index, end, "data: {}")
         edits = [fix]
-    return Fix(applicability="unsafe", description=f"remove the `{key.value}` wrapper",
-               edits=edits)
+    return Fix(applicability="unsafe", description=f"remove the `{key.value}` wrapper", edits=edits)
 
 
 def replace_node_fix_range(src: y.YamlSource, path: str, start: int, end: int, text: str):
     from linter.model import Edit
 
-    return Edit(path=path, start_offset=src.file_offset(start), end_offset=src.file_end_offset(end),
-                span=src.span_of_indices(start, end), text=text)
+    return Edit(
+        path=path,
+        start_offset=src.file_offset(start),
+        end_offset=src.file_end_offset(end),
+        span=src.span_of_indices(start, end),
+        text=text,
+    )

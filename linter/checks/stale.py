@@ -72,7 +72,7 @@ def _home_sources(
 def _distance(a: str, b: str) -> int:
     pa, pb = [p for p in a.split("/") if p], [p for p in b.split("/") if p]
     common = 0
-    for x, y in zip(pa, pb):
+    for x, y in zip(pa, pb, strict=False):
         if x != y:
             break
         common += 1
@@ -100,8 +100,13 @@ def _judge(
             executor=prog.executor,
             function=prog.function,
             source=unit.path,
-            related=[RelatedLocation(path=unit.path, span=Span.of(1, 1, 1, 1),
-                                     message="the pipeline's other components are defined here")],
+            related=[
+                RelatedLocation(
+                    path=unit.path,
+                    span=Span.of(1, 1, 1, 1),
+                    message="the pipeline's other components are defined here",
+                )
+            ],
         )
         return
     judged = []
@@ -126,7 +131,7 @@ def _stale_finding(
 ) -> Finding:
     got_lines, want_lines = compiled.split("\n"), expected.split("\n")
     n = next(
-        (i for i, (a, b) in enumerate(zip(got_lines, want_lines)) if a != b),
+        (i for i, (a, b) in enumerate(zip(got_lines, want_lines, strict=False)) if a != b),
         min(len(got_lines), len(want_lines)),
     )
     got = got_lines[n] if n < len(got_lines) else ""
@@ -149,11 +154,13 @@ def _stale_finding(
         source_line=str(py_line),
         compiled_line=got.strip() or "(end of function)",
         source_text=want.strip() or "(end of function)",
-        related=[RelatedLocation(
-            path=unit.path,
-            span=py_span,
-            message=f"current source of `{prog.function}`: {want.strip() or '(end of function)'}",
-        )],
+        related=[
+            RelatedLocation(
+                path=unit.path,
+                span=py_span,
+                message=f"current source of `{prog.function}`: {want.strip() or '(end of function)'}",
+            )
+        ],
     )
 
 

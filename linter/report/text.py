@@ -34,12 +34,18 @@ def render(
             expanded = line.expandtabs(1).rstrip("\r\n")
             col = f.span.start.column
             width = (
-                f.span.end.column - col if f.span.end.line == f.span.start.line else len(expanded) - col + 1
+                f.span.end.column - col
+                if f.span.end.line == f.span.start.line
+                else len(expanded) - col + 1
             )
             caret = " " * (col - 1) + "^" * max(1, min(width, len(expanded) - col + 1))
             gutter = f"{f.span.start.line:>5} | "
             out.append(f"{gutter}{expanded}")
-            out.append(" " * (len(gutter) - 2) + "| " + (f"{COLORS[level]}{caret}{RESET}" if color else caret))
+            out.append(
+                " " * (len(gutter) - 2)
+                + "| "
+                + (f"{COLORS[level]}{caret}{RESET}" if color else caret)
+            )
         if f.fix is not None:
             out.append(f"      = fix ({f.fix.applicability}): {f.fix.description}")
     out.append(_summary(findings, target_line, summary, color))
@@ -58,7 +64,11 @@ def _line(text: str | None, line: int) -> str | None:
 def _summary(findings: list[Finding], target_line: str, summary: dict, color: bool) -> str:
     active = [f for f in findings if f.suppressed is None]
     by_level = Counter(f.level.value for f in active)
-    parts = [f"{by_level[lv]} {lv}{'s' if by_level[lv] != 1 else ''}" for lv in ("error", "warning", "note") if by_level[lv]]
+    parts = [
+        f"{by_level[lv]} {lv}{'s' if by_level[lv] != 1 else ''}"
+        for lv in ("error", "warning", "note")
+        if by_level[lv]
+    ]
     counts = ", ".join(parts) if parts else "no findings"
     fixable = sum(1 for f in active if f.fix is not None)
     suppressed = len(findings) - len(active)

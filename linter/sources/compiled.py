@@ -117,9 +117,7 @@ def _is_argo_workflow(node: MappingNode) -> bool:
     ).startswith("argoproj.io/")
 
 
-def _v2_programs(
-    source: y.YamlSource, executors: MappingNode, base: str
-) -> list[CompiledProgram]:
+def _v2_programs(source: y.YamlSource, executors: MappingNode, base: str) -> list[CompiledProgram]:
     out = []
     for key, executor in y.items(executors):
         container = y.get(executor, "container")
@@ -176,8 +174,10 @@ def _program_in_container(
         if marker is not None:
             hit = marker in value
         else:
-            hit = (all(m in value for m in V1_MARKERS) and "mktemp" in value) or value == "-c" and (
-                pos >= 1 and (y.text(items[pos - 1][3]) or "") == "-u"
+            hit = (
+                (all(m in value for m in V1_MARKERS) and "mktemp" in value)
+                or value == "-c"
+                and (pos >= 1 and (y.text(items[pos - 1][3]) or "") == "-u")
             )
         if hit:
             seq_node, field, index, prog = items[pos + 1]

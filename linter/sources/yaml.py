@@ -49,7 +49,9 @@ class YamlParseError(Exception):
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _BOOLS = frozenset(("true", "True", "TRUE", "false", "False", "FALSE"))
 _INT = re.compile(r"[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$|[-+]?\.(?:inf|Inf|INF)$|\.(?:nan|NaN|NAN)$")
+_FLOAT = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$|[-+]?\.(?:inf|Inf|INF)$|\.(?:nan|NaN|NAN)$"
+)
 
 
 def _resolve_plain(value: str) -> str:
@@ -118,7 +120,9 @@ def compose_all(text: str) -> list[Node]:
         col = mark.column + 1 if mark is not None else 1
         raise YamlParseError(problem, line, col) from None
     except yaml.YAMLError as exc:
-        raise YamlParseError(str(exc).splitlines()[0] if str(exc) else "invalid YAML", 1, 1) from None
+        raise YamlParseError(
+            str(exc).splitlines()[0] if str(exc) else "invalid YAML", 1, 1
+        ) from None
     except RecursionError:
         raise YamlParseError("nesting too deep to parse", 1, 1) from None
     except MemoryError:
@@ -267,7 +271,11 @@ def _action_at(text: str, index: int) -> str:
 
 def parse_file(path: str, text: str) -> YamlSource:
     return YamlSource(
-        path=path, text=text, documents=compose_all(text), file_text=text, file_lines=LineIndex(text)
+        path=path,
+        text=text,
+        documents=compose_all(text),
+        file_text=text,
+        file_lines=LineIndex(text),
     )
 
 

@@ -72,9 +72,7 @@ _HEX_DIGITS = frozenset("0123456789ABCDEFabcdef")
 _BLANKS = re.compile("[ \t]*")
 _SPACES = re.compile(" *")
 _LINE_END = re.compile("[\r\n\x85\u2028\u2029]")
-_PLAIN_STOP_BLOCK = re.compile(
-    "[ \t\r\n\x85\u2028\u2029]|:(?=[ \t\r\n\x85\u2028\u2029]|\\Z)"
-)
+_PLAIN_STOP_BLOCK = re.compile("[ \t\r\n\x85\u2028\u2029]|:(?=[ \t\r\n\x85\u2028\u2029]|\\Z)")
 _PLAIN_STOP_FLOW = re.compile(
     "[ \t\r\n\x85\u2028\u2029,?\\[\\]{}]|:(?=[ \t\r\n\x85\u2028\u2029,\\[\\]{}]|\\Z)"
 )
@@ -160,16 +158,12 @@ def _line_start(text: str, pos: int) -> int:
 # Quoted (flow) scalars.
 
 
-def _flow_breaks(
-    text: str, pos: int, chunks: list[str], src: list[int], start: int
-) -> int:
+def _flow_breaks(text: str, pos: int, chunks: list[str], src: list[int], start: int) -> int:
     """Port of ``scan_flow_scalar_breaks``: collect breaks of empty lines."""
     n = len(text)
     while True:
         if _is_document_separator(text, pos):
-            raise ScalarDecodeError(
-                "found unexpected document separator in a quoted scalar", start
-            )
+            raise ScalarDecodeError("found unexpected document separator in a quoted scalar", start)
         pos = _BLANKS.match(text, pos).end()
         if pos < n and text[pos] in _BREAK_SET:
             chunks.append(_break_value(text[pos]))
@@ -179,9 +173,7 @@ def _flow_breaks(
             return pos
 
 
-def _flow_fold(
-    text: str, pos: int, chunks: list[str], src: list[int], start: int
-) -> int:
+def _flow_fold(text: str, pos: int, chunks: list[str], src: list[int], start: int) -> int:
     """Fold the line break at ``pos`` (blanks before it already dropped).
 
     The line-break half of ``scan_flow_scalar_spaces``: one break becomes a
@@ -203,9 +195,7 @@ def _flow_fold(
     return after
 
 
-def _flow_escape(
-    text: str, pos: int, chunks: list[str], src: list[int], start: int
-) -> int:
+def _flow_escape(text: str, pos: int, chunks: list[str], src: list[int], start: int) -> int:
     """Decode the escape whose backslash is at ``pos``; return the next index."""
     ch = _peek(text, pos + 1)
     replacement = _ESCAPE_REPLACEMENTS.get(ch)
@@ -436,9 +426,7 @@ def _decode_block(text: str, start: int, parent_indent: int) -> DecodedScalar:
 # Plain scalars.
 
 
-def _plain_spaces(
-    text: str, pos: int, line_start: int
-) -> tuple[_Breaks | None, int, int]:
+def _plain_spaces(text: str, pos: int, line_start: int) -> tuple[_Breaks | None, int, int]:
     """Port of ``scan_plain_spaces``: (spaces or None at a document marker, pos, line_start)."""
     n = len(text)
     ws_start = pos
@@ -493,11 +481,7 @@ def _decode_plain(text: str, start: int, parent_indent: int, flow: bool) -> Deco
         src.extend(range(pos, nxt))
         pos = end_mark = nxt
         spaces, pos, line_start = _plain_spaces(text, pos, line_start)
-        if (
-            not spaces
-            or (pos < n and text[pos] == "#")
-            or (not flow and pos - line_start < indent)
-        ):
+        if not spaces or (pos < n and text[pos] == "#") or (not flow and pos - line_start < indent):
             break
     src.append(end_mark)
     return DecodedScalar("".join(chunks), src, "", end_mark, text)
@@ -702,10 +686,10 @@ def _escape_for_double_quotes(ch: str) -> str:
     if short is not None:
         return "\\" + short
     if ch <= "\xff":
-        return "\\x%02X" % ord(ch)
+        return f"\\x{ord(ch):02X}"
     if ch <= "\uffff":
-        return "\\u%04X" % ord(ch)
-    return "\\U%08X" % ord(ch)
+        return f"\\u{ord(ch):04X}"
+    return f"\\U{ord(ch):08X}"
 
 
 def emit_double_quoted(

@@ -6,8 +6,11 @@ from tests.helpers import lint_files
 
 
 def _rules(tmp_path, files, target):
-    return [(f.path, f.span.start.line, f.span.start.column)
-            for f in lint_files(tmp_path, files, target=target).findings if f.rule == "SA304"]
+    return [
+        (f.path, f.span.start.line, f.span.start.column)
+        for f in lint_files(tmp_path, files, target=target).findings
+        if f.rule == "SA304"
+    ]
 
 
 def test_module_constant_concatenation(tmp_path):

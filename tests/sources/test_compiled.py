@@ -71,7 +71,10 @@ def test_key_across_fold_points_at_its_byte_offset(name):
         assert offset <= raw_key
     span = prog.span(i, i + len('"stored_chunk_id"'))
     line_start = text.rfind("\n", 0, offset) + 1
-    assert (span.start.line, span.start.column) == (text.count("\n", 0, offset) + 1, offset - line_start + 1)
+    assert (span.start.line, span.start.column) == (
+        text.count("\n", 0, offset) + 1,
+        offset - line_start + 1,
+    )
 
 
 def test_plain_yaml_has_no_programs():

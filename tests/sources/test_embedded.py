@@ -25,8 +25,8 @@ data:
 FOLDED_KEEP = LITERAL.replace("run.yaml: |", "run.yaml: |+")
 
 DOUBLE = (
-    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata:\n'
-    '  stack_run_config.yaml: "version: \'2\'\\napis:\\n- vector_io\\nproviders:\\n  vector_io:\\n\\\n'
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata:\n"
+    "  stack_run_config.yaml: \"version: '2'\\napis:\\n- vector_io\\nproviders:\\n  vector_io:\\n\\\n"
     '    \\  - provider_id: milvus\\n    config:\\n      auto_id: true\\n"\n'
 )
 
@@ -98,5 +98,7 @@ def test_config_map_generator_links_the_run_yaml_file(tmp_path):
     assert rc.generator == ("kustomization.yaml", "run-config", "run.yaml")
     sa205 = [f for f in r.findings if f.rule == "SA205"]
     # judged against the CR's 0.2.7 image (old syntax), not the platform's 0.2.22
-    assert [(f.path, f.span.start.line, f.span.start.column) for f in sa205] == [("llama/run.yaml", 8, 12)]
+    assert [(f.path, f.span.start.line, f.span.start.column) for f in sa205] == [
+        ("llama/run.yaml", 8, 12)
+    ]
     assert "0.2.7" in sa205[0].message and "assumed" not in sa205[0].message

@@ -232,9 +232,9 @@ _breaks = st.tuples(
 _blanks = st.sampled_from([" ", "\t", "  \t ", "   "])
 _dq_escape = st.one_of(
     st.sampled_from(["\\" + k for k in ESCAPES]),
-    st.integers(0, 0xFF).map(lambda c: "\\x%02x" % c),
-    st.integers(0, 0xFFFF).map(lambda c: "\\u%04X" % c),
-    st.integers(0, 0x10FFFF).map(lambda c: "\\U%08x" % c),
+    st.integers(0, 0xFF).map(lambda c: f"\\x{c:02x}"),
+    st.integers(0, 0xFFFF).map(lambda c: f"\\u{c:04X}"),
+    st.integers(0, 0x10FFFF).map(lambda c: f"\\U{c:08x}"),
     st.tuples(st.sampled_from(["\n", "\r\n", "\x85", "\u2028"]), _indent_ws, _blanks).map(
         lambda t: "\\" + t[0] + t[1] + t[2]
     ),
@@ -382,9 +382,7 @@ def test_emit_matches_pyyaml(
         )
         == expected
     )
-    expected = pyyaml_write(
-        value, column, indent, double=False, width=width, line_break=line_break
-    )
+    expected = pyyaml_write(value, column, indent, double=False, width=width, line_break=line_break)
     assert emit_single_quoted(value, column, indent, width, line_break=line_break) == expected
 
 
