@@ -131,7 +131,8 @@ def test_embedded_keys_and_characters_map_to_their_file_offsets(doc, style, inde
     assert {k.value for k in keys} >= {"version", "apis", "providers"}
     for key in keys:
         start = child.file_offset(key.start_mark.index)
-        assert text[start : start + len(key.value)] == key.value, (key.value, start)
+        quote = 1 if key.style in ("'", '"') else 0  # a quoted key's span starts at its quote
+        assert text[start + quote : start + quote + len(key.value)] == key.value, (key.value, start)
         span = child.span(key)
         assert (span.start.line, span.start.column) == lines.position(start)
 
