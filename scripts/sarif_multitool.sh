@@ -11,6 +11,7 @@ VERSION=5.7.0
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${SARIF_MULTITOOL_CACHE:-$repo/.cache/sarif-multitool}
 python=${PYTHON:-python3}
+[[ $python == */* && $python != /* ]] && python=$PWD/$python  # relative to where we were called
 tool=$cache/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
 export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=${DOTNET_SYSTEM_GLOBALIZATION_INVARIANT:-1}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
