@@ -200,6 +200,7 @@ def run(
         for f in (listed if listed is not None else discover(context_roots, cwd, exclude, skipped))
         if config_selects(f.rel, f.explicit, exclude, cfg.include)
     ]
+    files = _context_worth_reading(files, files_mode, cwd, report_roots)
     for f in files:
         ws.files_seen += 1
         _load(ws, f, prefilter, f.path.absolute() in explicit, opts.overlay)
@@ -266,6 +267,30 @@ def _file_in_traceback(tb, known: set[str]) -> str | None:
             if isinstance(path, str) and path in known:
                 return path
     return None
+
+
+def _context_worth_reading(
+    files: list[DiscoveredFile], files_mode: bool, cwd: Path, report_roots: list[Path]
+) -> list[DiscoveredFile]:
+    """In files mode (pre-commit), Python and shell files outside the given ones are context for
+    one thing only: the component sources behind a compiled pipeline (SA303). Skip them unless a
+    given file is a compiled pipeline, so a one-file commit does not lint the whole repository."""
+    if not files_mode:
+        return files
+    reported = [f for f in files if _reported(f.rel, cwd, report_roots)]
+    if any(f.kind == "yaml" and _is_compiled_pipeline(f.path) for f in reported):
+        return files
+    keep = {id(f) for f in reported}
+    return [f for f in files if f.kind == "yaml" or id(f) in keep]
+
+
+def _is_compiled_pipeline(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(MAX_FILE_BYTES)
+    except OSError:
+        return False
+    return b"ephemeral_component" in head or b"program_path" in head
 
 
 def _inside(p: Path, root: Path) -> bool:

@@ -96,7 +96,7 @@ def main() -> None:
     )
     print(f"5. peak RSS of any measured process so far: {rss:.0f} MB (goal <= 300 MB)")
 
-    yl = shutil.which("yamllint")
+    yl = shutil.which("yamllint") or shutil.which("yamllint", path=str(Path(sys.executable).parent))
     if yl is None:
         print("4. yamllint: not installed (pip install yamllint) -- comparison skipped")
     else:
