@@ -173,33 +173,34 @@ class Prefilter:
     """One cheap pass over bytes: does a file hold any trigger of an enabled rule of its kind?
 
     A trigger is a string, or several joined by `&` that must all occur. Triggers of `lazy` rules
-    select files that are kept unparsed until a check asks for them.
+    select files that are kept unparsed until a check asks for them. Triggers are grouped by their
+    first string, so each distinct string is searched for at most once per file.
     """
 
     def __init__(
         self, triggers_by_kind: dict[str, list[str]], lazy: dict[str, list[str]] | None = None
     ):
-        self.triggers = {kind: _compile(ts) for kind, ts in triggers_by_kind.items()}
-        self.lazy = {kind: _compile(ts) for kind, ts in (lazy or {}).items()}
+        self.groups: dict[str, list[tuple[bytes, list[tuple[tuple[bytes, ...], bool]]]]] = {}
+        for kind in set(triggers_by_kind) | set(lazy or {}):
+            by_first: dict[bytes, list[tuple[tuple[bytes, ...], bool]]] = {}
+            for is_lazy, ts in (
+                (False, triggers_by_kind.get(kind, [])),
+                (True, (lazy or {}).get(kind, [])),
+            ):
+                for t in sorted(set(ts)):
+                    parts = tuple(p.encode("utf-8") for p in t.split("&"))
+                    by_first.setdefault(parts[0], []).append((parts[1:], is_lazy))
+            self.groups[kind] = sorted(by_first.items())
 
     def wants(self, kind: str, data: bytes) -> str | None:
         """ "eager", "lazy" or None."""
-        if _any(self.triggers.get(kind, ()), data):
-            return "eager"
-        if _any(self.lazy.get(kind, ()), data):
-            return "lazy"
-        return None
-
-
-def _compile(triggers: Iterable[str]) -> tuple[tuple[bytes, ...], ...]:
-    return tuple(sorted({tuple(p.encode("utf-8") for p in t.split("&")) for t in triggers}))
-
-
-def _any(triggers: tuple[tuple[bytes, ...], ...], data: bytes) -> bool:
-    for parts in triggers:
-        for part in parts:
-            if part not in data:
-                break
-        else:
-            return True
-    return False
+        lazy = False
+        for first, rests in self.groups.get(kind, ()):
+            if first not in data:
+                continue
+            for rest, is_lazy in rests:
+                if all(part in data for part in rest):
+                    if not is_lazy:
+                        return "eager"
+                    lazy = True
+        return "lazy" if lazy else None

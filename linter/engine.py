@@ -203,7 +203,7 @@ def run(
     files = _context_worth_reading(files, files_mode, cwd, report_roots)
     for f in files:
         ws.files_seen += 1
-        _load(ws, f, prefilter, f.path.absolute() in explicit, opts.overlay)
+        _load(ws, f, prefilter, f.explicit and f.path.absolute() in explicit, opts.overlay)
     ws.link_generators()
 
     target = _resolve_target(opts, cfg, ws, kb)
@@ -228,7 +228,11 @@ def run(
         rules=rules,
         workspace=ws,
         skipped=skipped,
-        files=sum(1 for f in files if _reported(f.rel, cwd, report_roots)),
+        files=(
+            sum(1 for f in files if _reported(f.rel, cwd, report_roots))
+            if context_roots != requested
+            else len(files)
+        ),
         parsed=ws.files_parsed,
         errors=errors,
     )
