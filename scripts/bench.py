@@ -81,11 +81,18 @@ def main() -> None:
     t, _ = timed(EXE + ["--version"], runs=7)
     print(f"1. --version: {t * 1000:.0f} ms (goal <= 150 ms)")
 
-    one = REPO / "examples" / "story" / "gitops" / "llamastack" / "llamastackdistribution.yaml"
-    t, _ = timed(EXE + ["lint", str(one), "--no-color"], cwd=REPO / "examples" / "story", runs=5)
-    print(
-        f"2. one-file lint (examples/story CR, with repository context): {t * 1000:.0f} ms (goal <= 300 ms)"
-    )
+    with tempfile.TemporaryDirectory() as tmp:  # the story as a repository of its own
+        story = Path(tmp) / "story"
+        shutil.copytree(REPO / "examples" / "story", story)
+        subprocess.run(["git", "init", "-q"], cwd=story, check=False)
+        one = "gitops/llamastack/llamastackdistribution.yaml"
+        t, _ = timed(EXE + ["lint", one, "--no-color"], cwd=story, runs=5)
+        print(
+            f"2. one-file lint (the story's CR, context from its repository): {t * 1000:.0f} ms (goal <= 300 ms)"
+        )
+        (Path(tmp) / "empty").mkdir()
+        t0, _ = timed(EXE + ["lint", "empty"], cwd=Path(tmp), runs=5)
+        print(f"   of which start-up (lint of an empty folder): {t0 * 1000:.0f} ms")
 
     t_scan, _ = timed([sys.executable, "-c", SCAN, str(corpus)], runs=3)
     t_lint, _ = timed(EXE + ["lint", str(corpus), "--no-color", "--fail-on", "error"], runs=3)
