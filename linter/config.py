@@ -37,7 +37,7 @@ class Config(BaseModel):
     )
     target: dict[TargetKey, str] = Field(
         default={},
-        description='The platform the repository deploys to, e.g. {rhoai: "2.25"}; '
+        description='The platform the repository deploys to, e.g. `rhoai: <release>` (quoted); '
         "`llamastack` overrides the LlamaStack version.",
     )
     include: list[str] = Field(
@@ -375,7 +375,7 @@ def semantic_errors(data: Any, locate: Locator) -> list[str]:
                 out.append(
                     (
                         locate(("target", key)),
-                        f'`target.{key}`: {value!r} is not a version (e.g. "2.25")',
+                        f'`target.{key}`: {value!r} is not a version (write a quoted release, such as the ones `stackalign targets` lists)',
                     )
                 )
     for field in ("include", "exclude"):
@@ -483,7 +483,7 @@ def init_text(target: Any) -> str:
             "# No platform detected (no OLM Subscription to rhods-operator or opendatahub-operator).",
             "# Set it so that version rules know what runs, e.g.:",
             "# target:",
-            '#   rhoai: "2.25"',
+            '#   rhoai: "<release>"   # see `stackalign targets`',
         ]
     body = [
         "# stackalign configuration (see docs/pre-commit.md; `stackalign rules` lists the rules).",

@@ -65,7 +65,7 @@ class Runtime:
 
 # -- target resolution ------------------------------------------------------------------------------
 def target_from_setting(setting: dict[str, str], source: str, kb: KnowledgeBase) -> Target | None:
-    """A target given as {rhoai: '2.25'} / {llamastack: '0.2.22'} (CLI or config)."""
+    """A target given as {platform: release} or {llamastack: version} (CLI or config)."""
     if not setting:
         return None
     platform_keys = [k for k in setting if k in ("rhoai", "odh")]
