@@ -37,7 +37,7 @@ class Config(BaseModel):
     )
     target: dict[TargetKey, str] = Field(
         default={},
-        description='The platform the repository deploys to, e.g. `rhoai: <release>` (quoted); '
+        description="The platform the repository deploys to, e.g. `rhoai: <release>` (quoted); "
         "`llamastack` overrides the LlamaStack version.",
     )
     include: list[str] = Field(
@@ -375,7 +375,7 @@ def semantic_errors(data: Any, locate: Locator) -> list[str]:
                 out.append(
                     (
                         locate(("target", key)),
-                        f'`target.{key}`: {value!r} is not a version (write a quoted release, such as the ones `stackalign targets` lists)',
+                        f"`target.{key}`: {value!r} is not a version (write a quoted release, such as the ones `stackalign targets` lists)",
                     )
                 )
     for field in ("include", "exclude"):

@@ -110,18 +110,6 @@ def _load_pack(
     return kb, rules
 
 
-def read_text(path: Path) -> tuple[str | None, str | None]:
-    """Decode a file as UTF-8 (BOM allowed). Returns (text, None) or (None, reason)."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, _too_large(size)
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, f"cannot read file: {exc.strerror or exc}"
-    return decode_bytes(data)
-
-
 def _too_large(size: int) -> str:
     mib = 1024 * 1024
     return f"file is larger than the {MAX_FILE_BYTES // mib} MiB limit ({size / mib:.1f} MiB)"
@@ -191,7 +179,6 @@ def run(
     prefilter = Prefilter(triggers, lazy)
     ws = Workspace(root=str(cwd))
 
-    explicit = {p.absolute() for p in requested if p.is_file()}
     listed = None
     if files_mode and project is not None and context_roots == [project]:
         listed = context_files(project, cwd, triggers, exclude, requested, opts.overlay)
@@ -203,7 +190,7 @@ def run(
     files = _context_worth_reading(files, files_mode, cwd, report_roots)
     for f in files:
         ws.files_seen += 1
-        _load(ws, f, prefilter, f.explicit and f.path.absolute() in explicit, opts.overlay)
+        _load(ws, f, prefilter, f.explicit, opts.overlay)
     ws.link_generators()
 
     target = _resolve_target(opts, cfg, ws, kb)

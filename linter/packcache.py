@@ -48,6 +48,7 @@ def load(k: str | None) -> Any:
 def store(k: str | None, value: Any) -> None:
     if k is None:
         return
+    tmp = None
     try:
         d = _dir()
         d.mkdir(parents=True, exist_ok=True)
@@ -56,4 +57,8 @@ def store(k: str | None, value: Any) -> None:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, d / f"pack-{k}.pickle")
     except Exception:
-        pass
+        if tmp is not None:  # never leave a half-written temp file in the cache
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

@@ -51,6 +51,21 @@ def _platform_fix(ctx: CheckContext, cr: K8sObject) -> Fix | None:
     )
 
 
+def _image_finding(
+    ctx: CheckContext, cr: K8sObject, node, info, variant: str = "default", **fields
+) -> Finding:
+    """A finding on `spec.server.distribution.image` of one CR (shared by SA101-SA103)."""
+    return ctx.finding(
+        cr.path,
+        cr.source.span(node),
+        variant,
+        logical=f"{cr.ref}:spec.server.distribution.image",
+        snippet=info.ref,
+        image=info.ref,
+        **fields,
+    )
+
+
 def image_version_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     shipped = ctx.target.llamastack
     if shipped is None:
@@ -58,12 +73,11 @@ def image_version_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     for cr, node, info in _images(ctx):
         if info.llamastack is None or info.llamastack.minor_line == shipped.minor_line:
             continue
-        yield ctx.finding(
-            cr.path,
-            cr.source.span(node),
-            logical=f"{cr.ref}:spec.server.distribution.image",
-            snippet=info.ref,
-            image=info.ref,
+        yield _image_finding(
+            ctx,
+            cr,
+            node,
+            info,
             image_version=str(info.llamastack),
             image_line=info.llamastack.line_label,
             shipped=str(shipped),
@@ -77,13 +91,12 @@ def image_unverifiable(ctx: CheckContext) -> Iterator[Finding]:
         if info.llamastack is not None:
             continue
         variant = "unknown_repository" if info.family is None else "default"
-        yield ctx.finding(
-            cr.path,
-            cr.source.span(node),
+        yield _image_finding(
+            ctx,
+            cr,
+            node,
+            info,
             variant,
-            logical=f"{cr.ref}:spec.server.distribution.image",
-            snippet=info.ref,
-            image=info.ref,
             problem=info.problem,
             family=getattr(info.family, "description", ""),
         )
@@ -103,12 +116,11 @@ def image_behind_platform(ctx: CheckContext) -> Iterator[Finding]:
             if missing
             else "no feature the knowledge base tracks"
         )
-        yield ctx.finding(
-            cr.path,
-            cr.source.span(node),
-            logical=f"{cr.ref}:spec.server.distribution.image",
-            snippet=info.ref,
-            image=info.ref,
+        yield _image_finding(
+            ctx,
+            cr,
+            node,
+            info,
             image_version=str(v),
             shipped=str(shipped),
             lacks=lacks,
