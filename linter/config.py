@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.json_schema import SkipJsonSchema
+from linter.validation import STRICT, container, meta, validate
 
 CONFIG_NAMES = (".stackalign.yaml", ".stackalign.yml")
 PYPROJECT = "pyproject.toml"
@@ -22,45 +23,50 @@ LevelSetting = Literal["error", "warning", "note", "off"]
 TargetKey = Literal["rhoai", "odh", "llamastack"]
 
 
-class RuleSetting(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    level: LevelSetting | None = Field(
-        default=None, description="Report this rule at another level, or `off` to disable it."
+@dataclass
+class RuleSetting:
+    __pydantic_config__ = STRICT
+    level: LevelSetting | None = dc_field(
+        default=None,
+        metadata=meta("Report this rule at another level, or `off` to disable it."),
     )
 
 
-class Config(BaseModel):
+@dataclass
+class Config:
     """`.stackalign.yaml` (or the `[tool.stackalign]` table of pyproject.toml)."""
 
-    model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, title="stackalign configuration"
-    )
-    target: dict[TargetKey, str] = Field(
-        default={},
-        description="The platform the repository deploys to, e.g. `rhoai: <release>` (quoted); "
+    __pydantic_config__ = {
+        **STRICT,
+        "populate_by_name": True,
+        "title": "stackalign configuration",
+    }
+    target: dict[TargetKey, str] = container(
+        dict,
+        "The platform the repository deploys to, e.g. `rhoai: <release>` (quoted); "
         "`llamastack` overrides the LlamaStack version.",
     )
-    include: list[str] = Field(
-        default=[], description="Globs of files to lint (default: every YAML, Python, shell file)."
+    include: list[str] = container(
+        list, "Globs of files to lint (default: every YAML, Python, shell file)."
     )
-    exclude: list[str] = Field(default=[], description="Globs of files and folders to skip.")
-    select: list[str] = Field(default=[], description="Only these rules (ids, id prefixes, names).")
-    ignore: list[str] = Field(default=[], description="Skip these rules (ids, id prefixes, names).")
-    rules: dict[str, RuleSetting | LevelSetting] = Field(
-        default={}, description="Per rule (id or name): a level, `off`, or {level: ...}."
+    exclude: list[str] = container(list, "Globs of files and folders to skip.")
+    select: list[str] = container(list, "Only these rules (ids, id prefixes, names).")
+    ignore: list[str] = container(list, "Skip these rules (ids, id prefixes, names).")
+    rules: dict[str, RuleSetting | LevelSetting] = container(
+        dict, "Per rule (id or name): a level, `off`, or {level: ...}."
     )
-    rule_files: list[str] = Field(
-        default=[], alias="rule-files", description="Extra rule files (the rules/ YAML format)."
+    rule_files: list[str] = container(
+        list, "Extra rule files (the rules/ YAML format).", alias="rule-files"
     )
-    knowledge_files: list[str] = Field(
-        default=[], alias="knowledge-files", description="Extra knowledge base files."
+    knowledge_files: list[str] = container(
+        list, "Extra knowledge base files.", alias="knowledge-files"
     )
-    path: SkipJsonSchema[str | None] = Field(default=None, exclude=True)  # where it was read from
+    path = None  # where it was read from (set by load_config; not a key of the file)
 
-    @field_validator("rules", mode="after")
-    @classmethod
-    def _settings(cls, v: dict[str, Any]) -> dict[str, RuleSetting]:
-        return {k: RuleSetting(level=s) if isinstance(s, str) else s for k, s in v.items()}
+    def __post_init__(self) -> None:
+        self.rules = {
+            k: RuleSetting(level=s) if isinstance(s, str) else s for k, s in self.rules.items()
+        }
 
 
 class ConfigError(Exception):
@@ -100,7 +106,7 @@ def load_config(path: Path) -> Config:
     if errors:
         shown = _shown(path)
         raise ConfigError("\n".join(f"{shown}:{e}" for e in errors))
-    cfg = Config.model_validate(data)
+    cfg = validate(Config, data)
     cfg.path = str(path)
     return cfg
 

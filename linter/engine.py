@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,7 +68,7 @@ def select_rules(rules: list[Rule], opts: Options) -> list[Rule]:
         if setting and setting.level == "off":
             continue
         if setting and setting.level:
-            rule = rule.model_copy(update={"level": Level(setting.level)})
+            rule = replace(rule, level=Level(setting.level))
         out.append(rule)
     return out
 

@@ -6,7 +6,7 @@ import codecs
 import difflib
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from linter.model import Edit, Finding
@@ -83,10 +83,7 @@ def _newline(text: str) -> str:
 def _with_newline(edits: list[Edit], newline: str) -> list[Edit]:
     if newline == "\n":
         return edits
-    return [
-        e.model_copy(update={"text": e.text.replace("\r\n", "\n").replace("\n", newline)})
-        for e in edits
-    ]
+    return [replace(e, text=e.text.replace("\r\n", "\n").replace("\n", newline)) for e in edits]
 
 
 def reparses(rel: str, text: str) -> str | None:

@@ -9,30 +9,32 @@ and the evidence (repository, ref, path) it rests on. Rules ask questions such a
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
+from linter.validation import STRICT, container, meta, validate
 from linter.versions import Version, closest, in_range, try_parse
 
 Component = Literal["llamastack", "operator", "trustyai_fms", "rhoai", "odh", "kfp"]
 
 
-class Evidence(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+EVIDENCE = meta(min_length=1)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    __pydantic_config__ = STRICT
     repo: str | None = None
     ref: str | None = None
     path: str | None = None
-    doc: str | None = Field(default=None, description="Section of knowledge/LLAMASTACK.md")
+    doc: str | None = field(default=None, metadata=meta("Section of knowledge/LLAMASTACK.md"))
     note: str | None = None
 
-    @model_validator(mode="after")
-    def _located(self) -> Evidence:
+    def __post_init__(self) -> None:
         if not (self.doc or (self.repo and self.ref)):
             raise ValueError("evidence needs `doc` or `repo` + `ref`")
-        return self
 
     def __str__(self) -> str:
         parts = []
@@ -46,28 +48,27 @@ class Evidence(BaseModel):
         return "; ".join(parts)
 
 
-class Fact(BaseModel):
+@dataclass(frozen=True)
+class Fact:
     """Something that exists in a component from `since` (inclusive) to `until` (exclusive)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    __pydantic_config__ = STRICT
     id: str
-    component: Component = "llamastack"
     subject: str
-    method: list[str] = []
+    evidence: list[Evidence] = field(metadata=EVIDENCE)
+    component: Component = "llamastack"
+    method: list[str] = container(list)
     api: str | None = None
     since: str | None = None
     until: str | None = None
     deprecated_since: str | None = None
     replacement: str | None = None
     detail: str = ""
-    evidence: list[Evidence] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _versions(self) -> Fact:
+    def __post_init__(self) -> None:
         for v in (self.since, self.until, self.deprecated_since):
             if v is not None and try_parse(v) is None:
                 raise ValueError(f"{self.id}: not a version: {v!r}")
-        return self
 
     def present(self, version: Version) -> bool:
         return in_range(version, self.since, self.until)
@@ -80,75 +81,83 @@ class Fact(BaseModel):
         )
 
 
-class PlatformRelease(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class PlatformRelease:
+    __pydantic_config__ = STRICT
     version: str
-    llamastack: str = Field(description="LlamaStack version in the platform's own (rh-dev) image")
-    llamastack_note: str = ""
-    operator: str = Field(description="llama-stack-k8s-operator level (CRD fields, ConfigMap key)")
-    crd: str | None = Field(default=None, description="key of the CRD schema under schemas/crd/")
+    llamastack: str = field(
+        metadata=meta("LlamaStack version in the platform's own (rh-dev) image")
+    )
+    operator: str = field(
+        metadata=meta("llama-stack-k8s-operator level (CRD fields, ConfigMap key)")
+    )
     config_key: str
-    trustyai_fms: str | None = None
     distribution_names: list[str]
-    evidence: list[Evidence] = Field(min_length=1)
+    evidence: list[Evidence] = field(metadata=EVIDENCE)
+    llamastack_note: str = ""
+    crd: str | None = field(default=None, metadata=meta("key of the CRD schema under schemas/crd/"))
+    trustyai_fms: str | None = None
 
 
-class ChannelAlias(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class ChannelAlias:
+    __pydantic_config__ = STRICT
     name: str
-    release: str | None = None
     note: str
+    release: str | None = None
 
 
-class Platform(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class Platform:
+    __pydantic_config__ = STRICT
     id: Literal["rhoai", "odh"]
     name: str
     operator_packages: list[str]
     csv_prefixes: list[str]
-    channel_pattern: str = Field(description="regex with a `version` group, e.g. stable-2.25")
-    channel_aliases: list[ChannelAlias] = []
-    path_markers: list[str] = Field(
-        default=[], description="path words that tie an unreferenced channel patch to this platform"
+    channel_pattern: str = field(metadata=meta("regex with a `version` group, e.g. stable-2.25"))
+    channel_aliases: list[ChannelAlias] = container(list)
+    path_markers: list[str] = container(
+        list, "path words that tie an unreferenced channel patch to this platform"
     )
-    releases: list[PlatformRelease] = []
+    releases: list[PlatformRelease] = container(list)
     note: str = ""
 
 
-class ImageFamily(BaseModel):
+@dataclass(frozen=True)
+class ImageFamily:
     """How to read the LlamaStack version from an image reference of one repository family."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    __pydantic_config__ = STRICT
     id: str
-    repository: str = Field(description="regex matched against registry/path (no tag)")
+    repository: str = field(metadata=meta("regex matched against registry/path (no tag)"))
     kind: Literal["upstream", "community", "midstream", "product", "base"]
-    platform: Literal["rhoai", "odh"] | None = Field(
-        default=None, description="platform whose release a `platform` tag group names"
-    )
     description: str
-    tag_patterns: list[str] = Field(
-        default=[], description="regexes with a `llamastack` or a `platform` group"
+    evidence: list[Evidence] = field(metadata=EVIDENCE)
+    platform: Literal["rhoai", "odh"] | None = field(
+        default=None, metadata=meta("platform whose release a `platform` tag group names")
     )
-    floating_tags: list[str] = []
-    evidence: list[Evidence] = Field(min_length=1)
+    tag_patterns: list[str] = container(list, "regexes with a `llamastack` or a `platform` group")
+    floating_tags: list[str] = container(list)
 
 
-class OperatorLevel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class OperatorLevel:
+    __pydantic_config__ = STRICT
     version: str
     distributions: dict[str, str]
-    evidence: list[Evidence] = Field(min_length=1)
+    evidence: list[Evidence] = field(metadata=EVIDENCE)
 
 
-class KnowledgeFile(BaseModel):
+@dataclass
+class KnowledgeFile:
     """One YAML file under rules/knowledge/; the loader merges all of them."""
 
-    model_config = ConfigDict(extra="forbid")
-    llamastack_releases: list[str] = []
-    platforms: list[Platform] = []
-    images: list[ImageFamily] = []
-    operator_levels: list[OperatorLevel] = []
-    facts: dict[str, list[Fact]] = {}
+    __pydantic_config__ = STRICT
+    llamastack_releases: list[str] = container(list)
+    platforms: list[Platform] = container(list)
+    images: list[ImageFamily] = container(list)
+    operator_levels: list[OperatorLevel] = container(list)
+    facts: dict[str, list[Fact]] = container(dict)
 
 
 class KnowledgeBase:
@@ -249,7 +258,7 @@ def load_knowledge(directory: Path, extra: list[Path] | None = None) -> Knowledg
     for path in paths:
         try:
             data = load_data_file(path)
-            files.append(KnowledgeFile.model_validate(data or {}))
+            files.append(validate(KnowledgeFile, data or {}))
         except Exception as exc:  # pydantic.ValidationError: name the file
             raise KnowledgeError(f"{path}: {exc}") from exc
     return KnowledgeBase(files)

@@ -1,11 +1,14 @@
-"""The shared vocabulary: positions, findings, fixes. Checks produce these; reporters consume them."""
+"""The shared vocabulary: positions, findings, fixes. Checks produce these; reporters consume them.
+
+Plain dataclasses: they are made by our own code (never from user input), so they need no
+validation, and importing them costs nothing at start-up.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from enum import Enum
-
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class Level(str, Enum):
@@ -15,35 +18,36 @@ class Level(str, Enum):
 
     @property
     def rank(self) -> int:
-        return {"error": 3, "warning": 2, "note": 1}[self.value]
+        return _RANK[self.value]
 
 
-class Position(BaseModel):
+_RANK = {"error": 3, "warning": 2, "note": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
     """1-based line and column (columns count Unicode code points)."""
 
-    model_config = ConfigDict(frozen=True)
     line: int
     column: int
 
 
-class Span(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Span:
     """A region of one file: start inclusive, end exclusive (like SARIF's endColumn)."""
 
-    model_config = ConfigDict(frozen=True)
     start: Position
     end: Position
 
     @classmethod
     def of(cls, line: int, column: int, end_line: int, end_column: int) -> Span:
-        return cls(
-            start=Position(line=line, column=column), end=Position(line=end_line, column=end_column)
-        )
+        return cls(Position(line, column), Position(end_line, end_column))
 
 
-class Edit(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Edit:
     """Replace the text between two offsets of one file (character offsets into the decoded text)."""
 
-    model_config = ConfigDict(frozen=True)
     path: str
     start_offset: int
     end_offset: int
@@ -51,19 +55,26 @@ class Edit(BaseModel):
     text: str
 
 
-class Fix(BaseModel):
-    applicability: str = Field(pattern="^(safe|unsafe)$")
+@dataclass(slots=True)
+class Fix:
+    applicability: str  # "safe" or "unsafe"
     description: str
     edits: list[Edit]
 
+    def __post_init__(self) -> None:
+        if self.applicability not in ("safe", "unsafe"):
+            raise ValueError(f"fix applicability must be safe or unsafe: {self.applicability!r}")
 
-class RelatedLocation(BaseModel):
+
+@dataclass(slots=True)
+class RelatedLocation:
     path: str
     span: Span
     message: str
 
 
-class Finding(BaseModel):
+@dataclass(slots=True)
+class Finding:
     rule: str
     name: str
     level: Level
@@ -75,8 +86,12 @@ class Finding(BaseModel):
     target: str = ""
     runtime: str = ""
     fix: Fix | None = None
-    related: list[RelatedLocation] = []
+    related: list[RelatedLocation] = field(default_factory=list)
     suppressed: str | None = None  # justification when suppressed in source
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.level, Level):
+            self.level = Level(self.level)
 
     @property
     def fingerprint(self) -> str:

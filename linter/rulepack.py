@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import string
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
 from linter.model import Level
+from linter.validation import STRICT, container, meta, validate
 
 FileKind = Literal["yaml", "python", "shell"]
 HELP_SECTIONS = (
@@ -21,8 +21,9 @@ HELP_SECTIONS = (
 )
 
 
-class ExpectedFinding(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass
+class ExpectedFinding:
+    __pydantic_config__ = STRICT
     path: str
     line: int
     column: int
@@ -32,54 +33,49 @@ class ExpectedFinding(BaseModel):
     message_contains: str | None = None
 
 
-class RuleExample(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass
+class RuleExample:
+    __pydantic_config__ = STRICT
     kind: Literal["invalid", "valid"]
     description: str
-    target: dict[str, str] = {}
     files: dict[str, str]
-    expect: list[ExpectedFinding] = []
+    target: dict[str, str] = container(dict)
+    expect: list[ExpectedFinding] = container(list)
     fixed: dict[str, str] | None = None
     unsafe: bool = False  # the fix in `fixed` needs --unsafe-fixes
 
 
-class Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^SA\d{3}$")
-    name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+@dataclass
+class Rule:
+    __pydantic_config__ = STRICT
+    id: str = field(metadata=meta(pattern=r"^SA\d{3}$"))
+    name: str = field(metadata=meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"))
     level: Level
     check: str
-    params: dict[str, Any] = {}
-    file_kinds: list[FileKind] = ["yaml"]
-    triggers: list[str] | dict[FileKind, list[str]] = Field(
-        default=[],
-        description="strings (for every file kind, or per kind); a file holding none is not parsed",
-    )
-    lazy: bool = Field(
-        default=False,
-        description="files only this rule's triggers select are kept unparsed until the check asks",
-    )
-    summary: str = Field(max_length=1024)
+    summary: str = field(metadata=meta(max_length=1024))
     messages: dict[str, str]
     help: str
-    tags: list[str] = []
+    examples: list[RuleExample] = field(metadata=meta(min_length=1))
+    params: dict[str, Any] = container(dict)
+    file_kinds: list[FileKind] = container(lambda: ["yaml"])
+    triggers: list[str] | dict[FileKind, list[str]] = container(
+        list, "strings (for every file kind, or per kind); a file holding none is not parsed"
+    )
+    lazy: bool = field(
+        default=False,
+        metadata=meta(
+            "files only this rule's triggers select are kept unparsed until the check asks"
+        ),
+    )
+    tags: list[str] = container(list)
     precision: Literal["very-high", "high", "medium", "low"] = "high"
-    examples: list[RuleExample] = Field(min_length=1)
 
-    @field_validator("help")
-    @classmethod
-    def _sections(cls, v: str) -> str:
-        missing = [s for s in HELP_SECTIONS if s not in v]
+    def __post_init__(self) -> None:
+        missing = [s for s in HELP_SECTIONS if s not in self.help]
         if missing:
             raise ValueError(f"help lacks sections: {missing}")
-        return v
-
-    @field_validator("messages")
-    @classmethod
-    def _default_message(cls, v: dict[str, str]) -> dict[str, str]:
-        if "default" not in v:
+        if "default" not in self.messages:
             raise ValueError("messages needs a `default` entry")
-        return v
 
     def triggers_for(self, kind: str) -> list[str]:
         if isinstance(self.triggers, dict):
@@ -115,7 +111,7 @@ def load_rule_file(path: Path) -> Rule:
 
     try:
         data = load_data_file(path)
-        return Rule.model_validate(data)
+        return validate(Rule, data)
     except Exception as exc:
         raise RulePackError(f"{path}: {exc}") from exc
 

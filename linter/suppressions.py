@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -343,7 +343,7 @@ def _mark(findings: list[Finding], sups: list[Suppression], ws: Workspace) -> li
                 if ref.matches(f):
                     ref.used = True
                     justification = justification or s.justification
-        out.append(f.model_copy(update={"suppressed": justification}) if justification else f)
+        out.append(replace(f, suppressed=justification) if justification else f)
     return out
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the JSON Schemas of stackalign's own files from their pydantic models.
+"""Generate the JSON Schemas of stackalign's own files from their dataclasses (validated with pydantic).
 
     python scripts/gen_schemas.py           # write schemas/{config,rule,knowledge}.schema.json
     python scripts/gen_schemas.py --check   # exit 1 if a checked-in schema is out of date
@@ -27,6 +27,7 @@ def schemas() -> dict[str, dict]:
     from linter.config import Config
     from linter.knowledge import KnowledgeFile
     from linter.rulepack import Rule
+    from linter.validation import json_schema
 
     out = {}
     for name, model, title in (
@@ -38,7 +39,7 @@ def schemas() -> dict[str, dict]:
             "stackalign knowledge base file (rules/knowledge/)",
         ),
     ):
-        schema = model.model_json_schema(by_alias=True, mode="validation")
+        schema = json_schema(model)
         out[name] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": BASE_URI + name,

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import asdict
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -252,5 +253,5 @@ def test_git_grep_context_matches_the_walk(tmp_path, monkeypatch):
     ]
     monkeypatch.setattr(linter.engine, "context_files", lambda *a: None)
     walked = lint_dir(tmp_path, paths=["gitops/llama/lsd.yaml"])
-    assert [f.model_dump() for f in fast.findings] == [f.model_dump() for f in walked.findings]
+    assert [asdict(f) for f in fast.findings] == [asdict(f) for f in walked.findings]
     assert fast.target.label == walked.target.label and fast.target.label.startswith("RHOAI 2.25")

@@ -22,6 +22,7 @@ Only the standard library is used; PyYAML is needed by the tests alone.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -625,11 +626,14 @@ _EMIT_ESCAPES: dict[str, str] = {
 # Characters where write_double_quoted may act: space (fold point) and every
 # character it escapes.  Anything else is copied and can be skipped over.
 _DQ_ACT = re.compile(r"[^\x21\x23-\x5b\x5d-\x7e]")
-_DQ_ACT_UNICODE = re.compile(
-    r"[^\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]"
-)
+_DQ_ACT_UNICODE = r"[^\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]"  # compiled on first use (10 ms: not at start-up)
 _SQ_ACT = re.compile("[ \n\x85\u2028\u2029']")
 _SQ_BREAKS = "\n\x85\u2028\u2029"
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 class _Writer:
@@ -711,7 +715,7 @@ def emit_double_quoted(
     """
     w = _Writer(column, indent, width, line_break)
     w.write_indicator('"', True)
-    act = _DQ_ACT_UNICODE if allow_unicode else _DQ_ACT
+    act = _compiled(_DQ_ACT_UNICODE) if allow_unicode else _DQ_ACT
     text, n = value, len(value)
     best_width = w.best_width
     start = end = 0
@@ -806,9 +810,7 @@ def emit_single_quoted(
 
 
 _SPECIAL_ASCII = re.compile(r"[^\n\x20-\x7e]")
-_SPECIAL_UNICODE = re.compile(
-    r"[^\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010fffe]|\ufeff"
-)
+_SPECIAL_UNICODE = r"[^\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010fffe]|\ufeff"  # compiled on first use
 _BREAK_SPACE = re.compile("[\n\x85\u2028\u2029] ")
 _SPACE_BREAK = re.compile(" [\n\x85\u2028\u2029]")
 
@@ -822,7 +824,7 @@ def choose_quoted_style(value: str, *, allow_unicode: bool = False) -> str:
     followed by a line break, or a special character (any non-printable, and
     with ``allow_unicode=False`` any non-ASCII) occurs.
     """
-    special = _SPECIAL_UNICODE if allow_unicode else _SPECIAL_ASCII
+    special = _compiled(_SPECIAL_UNICODE) if allow_unicode else _SPECIAL_ASCII
     if special.search(value) or _BREAK_SPACE.search(value) or _SPACE_BREAK.search(value):
         return '"'
     return "'"
