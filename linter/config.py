@@ -98,6 +98,21 @@ def load_config(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{_shown(path)}: cannot read: {exc}") from exc
+    from linter import packcache
+    from linter.resources import schemas_dir
+
+    # A file validated once is not validated again (jsonschema and pydantic cost ~0.3 s to import):
+    # the key covers its name and text, stackalign's version and the schema file.
+    key = packcache.key([], [schemas_dir() / "config.schema.json"], f"{path.name}\0{text}")
+    cfg = packcache.load(key, kind="config")
+    if not isinstance(cfg, Config):
+        cfg = _validated(path, text)
+        packcache.store(key, cfg, kind="config")
+    cfg.path = str(path)
+    return cfg
+
+
+def _validated(path: Path, text: str) -> Config:
     if path.name == PYPROJECT:
         data, locate = _read_pyproject(path, text)
     else:
@@ -106,9 +121,7 @@ def load_config(path: Path) -> Config:
     if errors:
         shown = _shown(path)
         raise ConfigError("\n".join(f"{shown}:{e}" for e in errors))
-    cfg = validate(Config, data)
-    cfg.path = str(path)
-    return cfg
+    return validate(Config, data)
 
 
 def _shown(path: Path) -> str:
@@ -422,17 +435,19 @@ def glob_problem(pattern: str) -> str | None:
 
 def unknown_rule_errors(cfg: Config, known: set[str], prefixes: list[str]) -> list[str]:
     """Config `select`/`ignore`/`rules` entries that name no rule, with their line."""
-    if cfg.path is None:
-        return []
+
+    def exists(name: str) -> bool:
+        return name in known or any(p.startswith(name) for p in prefixes)
+
+    names = [n for f in ("select", "ignore") for n in getattr(cfg, f)]
+    if cfg.path is None or (all(map(exists, names)) and all(n in known for n in cfg.rules)):
+        return []  # nothing to report: the file is not read again for positions
     path = Path(cfg.path)
     try:
         text = path.read_text(encoding="utf-8")
         _, locate = (_read_pyproject if path.name == PYPROJECT else _read_yaml)(path, text)
     except (OSError, UnicodeDecodeError, ConfigError):
         return []
-
-    def exists(name: str) -> bool:
-        return name in known or any(p.startswith(name) for p in prefixes)
 
     out: list[tuple[tuple[int, int], str]] = []
     for field in ("select", "ignore"):

@@ -9,12 +9,11 @@ from pathlib import Path
 @cache
 def data_dir(name: str) -> Path:
     """`rules` or `schemas`: the packaged copy if installed, else the checkout's top-level folder."""
-    from importlib.resources import files
-
-    packaged = Path(str(files("linter"))) / "_data" / name
+    package = Path(__file__).resolve().parent  # a folder: stackalign is never imported from a zip
+    packaged = package / "_data" / name
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / name
+    checkout = package.parent / name
     if checkout.is_dir():
         return checkout
     raise FileNotFoundError(f"stackalign data folder {name!r} not found (broken installation?)")

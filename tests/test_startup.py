@@ -1,0 +1,146 @@
+"""Start-up: what a lint imports, and that the per-user caches give the same answers as no cache.
+
+No timing here (scripts/bench.py measures time); these tests pin what keeps start-up short: a lint
+whose rule pack and configuration were seen before imports neither pydantic nor jsonschema (~0.3 s
+between them), and libcst only when a fix is applied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import write_files
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Runs the CLI in-process, then prints the top-level packages it imported (to stderr).
+DRIVER = """
+import sys
+from linter.cli import cli
+try:
+    code = cli.main(args=sys.argv[1:], prog_name="stackalign", standalone_mode=False)
+except SystemExit as exc:
+    code = exc.code
+sys.stderr.write("MODULES " + " ".join(sorted({m.split(".")[0] for m in sys.modules})) + "\\n")
+sys.exit(code or 0)
+"""
+
+CR = """\
+apiVersion: llamastack.io/v1alpha1
+kind: LlamaStackDistribution
+metadata:
+  name: lsd
+spec:
+  server:
+    distribution:
+      image: quay.io/redhat-et/llama:vllm-milvus-0.2.8
+"""
+
+CONFIG = """\
+target:
+  rhoai: "2.25"
+rules:
+  SA103: note
+"""
+
+
+def _lint(
+    root: Path, cache: Path, *args: str, no_cache: bool = False
+) -> tuple[dict, set[str], int]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(REPO)}
+    env.pop("STACKALIGN_NO_CACHE", None)
+    if no_cache:
+        env["STACKALIGN_NO_CACHE"] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-c", DRIVER, "lint", "--format", "json", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    modules = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("MODULES "):
+            modules = set(line.split()[1:])
+    report = json.loads(proc.stdout) if proc.stdout.strip() else {}
+    return report, modules, proc.returncode
+
+
+def _findings(report: dict) -> list[tuple]:
+    return [
+        (f["rule"], f["level"], f["path"], f["line"], f["column"], f["message"])
+        for f in report["findings"]
+    ]
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    write_files(root, {".stackalign.yaml": CONFIG, "gitops/cr.yaml": CR})
+    return root
+
+
+def test_warm_lint_imports_neither_pydantic_nor_jsonschema(repo: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold, cold_modules, rc1 = _lint(repo, cache, "gitops/cr.yaml")
+    warm, warm_modules, rc2 = _lint(repo, cache, "gitops/cr.yaml")
+    # the first run validated the pack and the configuration...
+    assert {"pydantic", "jsonschema"} <= cold_modules
+    assert sorted(p.name.split("-")[0] for p in (cache / "stackalign").iterdir()) == [
+        "config",
+        "pack",
+    ]
+    # ...the second one reads both from the cache
+    assert not {"pydantic", "pydantic_core", "jsonschema", "libcst", "ruamel"} & warm_modules
+    assert rc1 == rc2 == 0  # a note does not fail the run
+    assert _findings(cold) == _findings(warm)
+    assert [f[:4] for f in _findings(warm)] == [("SA103", "note", "gitops/cr.yaml", 8)]
+
+
+def test_cached_results_equal_uncached_results(repo: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _lint(repo, cache)
+    warm, _, rc = _lint(repo, cache)
+    fresh, modules, rc_fresh = _lint(repo, cache, no_cache=True)
+    assert "pydantic" in modules  # really validated again
+    assert (rc, _findings(warm)) == (rc_fresh, _findings(fresh))
+    assert not list((cache / "stackalign").glob("*.tmp"))
+
+
+def test_a_changed_configuration_is_validated_again(repo: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    report, _, _ = _lint(repo, cache)
+    assert [f[:2] for f in _findings(report)] == [("SA103", "note")]
+    (repo / ".stackalign.yaml").write_text(CONFIG + "exlude: []\n", encoding="utf-8")
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "linter", "lint"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert ".stackalign.yaml:5:1: unknown key `exlude` (did you mean `exclude`?)" in proc.stderr
+    # a valid change takes effect at once
+    (repo / ".stackalign.yaml").write_text(CONFIG.replace("SA103: note", "SA103: error"), "utf-8")
+    report, _, rc = _lint(repo, cache)
+    assert rc == 1 and [f[:2] for f in _findings(report)] == [("SA103", "error")]
+
+
+def test_a_corrupt_cache_file_is_ignored(repo: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first, _, _ = _lint(repo, cache)
+    for p in (cache / "stackalign").iterdir():
+        p.write_bytes(b"not a pickle")
+    again, modules, _ = _lint(repo, cache)
+    assert "pydantic" in modules  # loaded and validated from the YAML again
+    assert _findings(again) == _findings(first)
