@@ -2,7 +2,8 @@
 of their files, and configuration files, keyed by their content.
 
 Never required: any problem reading or writing the cache falls back to loading the YAML data.
-Set STACKALIGN_NO_CACHE=1 to disable it; the location follows XDG_CACHE_HOME.
+Set STACKALIGN_NO_CACHE=1 to disable it. It lives in STACKALIGN_CACHE_DIR if set, else in
+$XDG_CACHE_HOME/stackalign (~/.cache/stackalign); it keeps the newest KEEP files of each kind.
 """
 
 from __future__ import annotations
@@ -16,8 +17,19 @@ from typing import Any
 
 from linter import __version__
 
+# The modules whose classes are pickled: a changed class (in a checkout) never meets an old pickle.
+_CODE = [
+    Path(__file__).with_name(name)
+    for name in ("model.py", "rulepack.py", "knowledge.py", "config.py", "versions.py")
+]
+
+
+KEEP = 16
+
 
 def _dir() -> Path:
+    if os.environ.get("STACKALIGN_CACHE_DIR"):
+        return Path(os.environ["STACKALIGN_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "stackalign"
 
@@ -30,7 +42,7 @@ def key(folders: list[Path], files: list[Path], content: str = "") -> str | None
     h = hashlib.sha256(__version__.encode())
     h.update(content.encode("utf-8", "surrogatepass"))
     try:
-        paths = sorted(p for d in folders for p in d.rglob("*.yaml")) + list(files)
+        paths = sorted(p for d in folders for p in d.rglob("*.yaml")) + list(files) + _CODE
         for p in paths:
             st = p.stat()
             h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
@@ -60,9 +72,26 @@ def store(k: str | None, value: Any, kind: str = "pack") -> None:
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, d / f"{kind}-{k}.pickle")
+        tmp = None
+        _prune(d, kind)
     except Exception:
         if tmp is not None:  # never leave a half-written temp file in the cache
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _prune(d: Path, kind: str) -> None:
+    """Remove all but the newest KEEP files of one kind (old versions, old configurations)."""
+    files = []
+    for p in d.glob(f"{kind}-*.pickle"):
+        try:
+            files.append((p.stat().st_mtime_ns, p))
+        except OSError:
+            continue
+    for _, p in sorted(files, reverse=True)[KEEP:]:
+        try:
+            p.unlink()
+        except OSError:
+            pass

@@ -1,11 +1,24 @@
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+
+
+# The rule-pack and configuration caches of the whole run (and of the processes it starts) live in a
+# temporary folder, never in the user's home; tests/test_startup.py tests the cache itself.
+_CACHE = tempfile.mkdtemp(prefix="stackalign-test-cache-")
+os.environ["STACKALIGN_CACHE_DIR"] = _CACHE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 @pytest.fixture
@@ -16,8 +29,6 @@ def shared() -> Path:
 
 
 try:  # property tests: reproducible in CI (a fixed seed), exploratory on developers' machines
-    import os
-
     from hypothesis import settings
 
     settings.register_profile("ci", derandomize=True, print_blob=True)

@@ -53,7 +53,7 @@ rules:
 def _lint(
     root: Path, cache: Path, *args: str, no_cache: bool = False
 ) -> tuple[dict, set[str], int]:
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "STACKALIGN_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
     env.pop("STACKALIGN_NO_CACHE", None)
     if no_cache:
         env["STACKALIGN_NO_CACHE"] = "1"
@@ -93,7 +93,7 @@ def test_warm_lint_imports_neither_pydantic_nor_jsonschema(repo: Path, tmp_path:
     warm, warm_modules, rc2 = _lint(repo, cache, "gitops/cr.yaml")
     # the first run validated the pack and the configuration...
     assert {"pydantic", "jsonschema"} <= cold_modules
-    assert sorted(p.name.split("-")[0] for p in (cache / "stackalign").iterdir()) == [
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == [
         "config",
         "pack",
     ]
@@ -111,7 +111,7 @@ def test_cached_results_equal_uncached_results(repo: Path, tmp_path: Path) -> No
     fresh, modules, rc_fresh = _lint(repo, cache, no_cache=True)
     assert "pydantic" in modules  # really validated again
     assert (rc, _findings(warm)) == (rc_fresh, _findings(fresh))
-    assert not list((cache / "stackalign").glob("*.tmp"))
+    assert not list(cache.glob("*.tmp"))
 
 
 def test_a_changed_configuration_is_validated_again(repo: Path, tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_a_changed_configuration_is_validated_again(repo: Path, tmp_path: Path) 
     report, _, _ = _lint(repo, cache)
     assert [f[:2] for f in _findings(report)] == [("SA103", "note")]
     (repo / ".stackalign.yaml").write_text(CONFIG + "exlude: []\n", encoding="utf-8")
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "STACKALIGN_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
     proc = subprocess.run(
         [sys.executable, "-m", "linter", "lint"],
         cwd=repo,
@@ -139,8 +139,29 @@ def test_a_changed_configuration_is_validated_again(repo: Path, tmp_path: Path) 
 def test_a_corrupt_cache_file_is_ignored(repo: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     first, _, _ = _lint(repo, cache)
-    for p in (cache / "stackalign").iterdir():
+    for p in cache.iterdir():
         p.write_bytes(b"not a pickle")
     again, modules, _ = _lint(repo, cache)
     assert "pydantic" in modules  # loaded and validated from the YAML again
     assert _findings(again) == _findings(first)
+
+
+def test_the_cache_keeps_the_newest_files_of_each_kind(tmp_path: Path, monkeypatch) -> None:
+    from linter import packcache
+
+    monkeypatch.setenv("STACKALIGN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(packcache, "KEEP", 3)
+    for i in range(6):
+        packcache.store(f"k{i}", {"n": i}, kind="config")
+        os.utime(tmp_path / f"config-k{i}.pickle", ns=(i * 10**9, i * 10**9))
+    packcache.store("p", ["pack"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "config-k3.pickle",
+        "config-k4.pickle",
+        "config-k5.pickle",
+        "pack-p.pickle",
+    ]
+    assert packcache.load("k5", kind="config") == {"n": 5}
+    assert packcache.load("k0", kind="config") is None
+    monkeypatch.setenv("STACKALIGN_NO_CACHE", "1")
+    assert packcache.key([], [tmp_path / "pack-p.pickle"]) is None
