@@ -4,7 +4,8 @@ Linting a few changed files still needs the repository's context: the Subscripti
 target, the CR that names a ConfigMap, the component behind a compiled pipeline. Only files that
 hold a trigger string of an enabled rule can be context (the prefilter skips the others anyway),
 so instead of walking and reading every file in Python, one `git grep -l --fixed-strings` (C,
-multi-threaded, honours .gitignore) lists them. Anything git cannot answer (no repository, no git,
+multi-threaded) lists the tracked ones, and untracked files that .gitignore does not ignore are
+searched here. Anything git cannot answer (no repository, no git,
 a rule that wants every file) returns None and the engine walks as usual.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -50,7 +52,9 @@ def context_files(
     the repository)."""
     if any("" in ts for ts in triggers.values()) or not (project / ".git").exists():
         return None
-    listed = _git_grep_by_kind(project, triggers)
+    # `a&b` (a file holding both) is searched as `a`; the prefilter applies the whole condition
+    searched = {kind: sorted({t.split("&", 1)[0] for t in ts}) for kind, ts in triggers.items()}
+    listed = _git_grep_by_kind(project, searched)
     if listed is None:
         return None
     out: list[DiscoveredFile] = []
@@ -80,34 +84,61 @@ def context_files(
 
 
 def _git_grep_by_kind(project: Path, triggers: dict[str, list[str]]) -> list[str] | None:
-    """Files of each kind holding one of that kind's triggers (one `git grep` per kind, run
-    concurrently); None when git is missing or any search fails."""
+    """Files of each kind holding one of that kind's triggers; None when git is missing or any
+    command fails. Tracked files: one `git grep` per kind; untracked ones (not ignored): listed by
+    one `git ls-files --others` and searched here (they are few; asking `git grep --untracked`
+    instead makes each grep walk the working tree, which costs more than the search). All the git
+    commands run concurrently."""
     git = shutil.which("git")
     if git is None:
         return None
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-    procs = []
-    try:
-        for kind, needles in sorted(triggers.items()):
-            specs = pathspecs(kind)
-            if not needles or not specs:
-                continue
-            cmd = [git, "-C", str(project), "grep", "-l", "-z", "--untracked", "--fixed-strings"]
+    base = [git, "-C", str(project)]
+    commands = [[*base, "ls-files", "-z", "--others", "--exclude-standard"]]
+    for kind, needles in sorted(triggers.items()):
+        specs = pathspecs(kind)
+        if needles and specs:
+            cmd = [*base, "grep", "-l", "-z", "--fixed-strings"]
             for needle in sorted(set(needles)):
                 cmd += ["-e", needle]
+            commands.append([*cmd, "--", *specs])
+    procs = []
+    try:
+        for cmd in commands:
             procs.append(
-                subprocess.Popen(
-                    [*cmd, "--", *specs], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
-                )
+                subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
             )
         outputs = [(p, p.communicate(timeout=GIT_TIMEOUT_SECONDS)[0]) for p in procs]
     except (OSError, subprocess.SubprocessError):
         for p in procs:
             p.kill()
         return None
-    names: list[str] = []
-    for proc, stdout in outputs:
-        if proc.returncode not in (0, 1):  # 1: nothing matched; else: not a usable repository
+    lists: list[list[str]] = []
+    for i, (proc, stdout) in enumerate(outputs):
+        # git grep exits 1 when nothing matched; anything else: not a usable repository
+        if proc.returncode not in ((0,) if i == 0 else (0, 1)):
             return None
-        names += [n for n in stdout.decode("utf-8", "surrogateescape").split("\0") if n]
-    return names
+        lists.append([n for n in stdout.decode("utf-8", "surrogateescape").split("\0") if n])
+    untracked, *grepped = lists
+    return [n for names in grepped for n in names] + _search_untracked(project, untracked, triggers)
+
+
+def _search_untracked(project: Path, names: list[str], triggers: dict[str, list[str]]) -> list[str]:
+    """The untracked files (regular files of a lintable kind) that hold one of their kind's triggers."""
+    needles = {kind: [t.encode("utf-8") for t in ts] for kind, ts in triggers.items() if ts}
+    out = []
+    for name in names:
+        parts = name.split("/")
+        kind = file_kind(parts[-1])
+        if kind not in needles or ALWAYS_SKIP_DIRS.intersection(parts[:-1]):
+            continue
+        path = project / name
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode):  # never open a FIFO or a device
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if any(n in data for n in needles[kind]):
+            out.append(name)
+    return out

@@ -255,3 +255,25 @@ def test_git_grep_context_matches_the_walk(tmp_path, monkeypatch):
     walked = lint_dir(tmp_path, paths=["gitops/llama/lsd.yaml"])
     assert [asdict(f) for f in fast.findings] == [asdict(f) for f in walked.findings]
     assert fast.target.label == walked.target.label and fast.target.label.startswith("RHOAI 2.25")
+
+
+@pytest.mark.skipif(GIT is None, reason="git is not installed")
+def test_git_context_finds_files_of_conjunctive_triggers(tmp_path):
+    """A trigger `a&b` selects files holding both: git searches for `a` (tracked and untracked
+    files alike) and the prefilter applies the rest."""
+    from linter.gitcontext import context_files
+
+    _git(tmp_path, "init", "--quiet")
+    run_yaml = "version: 2\napis: [vector_io]\nembedding_dimension: 384\n"
+    write_files(
+        tmp_path,
+        {
+            "tracked/cm.yaml": run_yaml,
+            "untracked/cm.yaml": run_yaml,
+            "untracked/other.yaml": "apis: []\n",
+            "untracked/fifo-free.py": "embedding_dimension = 1\n",
+        },
+    )
+    _git(tmp_path, "add", "tracked/cm.yaml")
+    files = context_files(tmp_path, tmp_path, {"yaml": ["embedding_dimension&apis:"]}, [], [], None)
+    assert sorted(f.rel for f in files) == ["tracked/cm.yaml", "untracked/cm.yaml"]

@@ -25,7 +25,13 @@ def user_config_name(cr: K8sObject) -> str | None:
 
 
 def crs_using_configmap(ctx: CheckContext, name: str) -> list[K8sObject]:
-    return [cr for cr in ctx.ws.objects_of(CR_KIND) if user_config_name(cr) == name]
+    """The CRs whose `userConfig` names this ConfigMap (an index built once per run)."""
+    index = ctx.cache.get("crs_by_user_config")
+    if index is None:
+        index = ctx.cache["crs_by_user_config"] = {}
+        for cr in ctx.ws.objects_of(CR_KIND):
+            index.setdefault(user_config_name(cr), []).append(cr)
+    return index.get(name, [])
 
 
 def runtime_for_run_config(ctx: CheckContext, rc: RunConfig) -> Runtime | None:
