@@ -182,11 +182,9 @@ def run(
     listed = None
     if files_mode and project is not None and context_roots == [project]:
         listed = context_files(project, cwd, triggers, exclude, requested, opts.overlay)
-    files = [
-        f
-        for f in (listed if listed is not None else discover(context_roots, cwd, exclude, skipped))
-        if config_selects(f.rel, f.explicit, exclude, cfg.include)
-    ]
+    files = list(listed if listed is not None else discover(context_roots, cwd, exclude, skipped))
+    if exclude or cfg.include:
+        files = [f for f in files if config_selects(f.rel, f.explicit, exclude, cfg.include)]
     files = _context_worth_reading(files, files_mode, cwd, report_roots)
     for f in files:
         ws.files_seen += 1
@@ -269,13 +267,13 @@ def _context_worth_reading(
     if not files_mode:
         return files
     reported = [f for f in files if _reported(f.rel, cwd, report_roots)]
-    if any(f.kind == "yaml" and _is_compiled_pipeline(f.path) for f in reported):
+    if any(f.kind == "yaml" and _is_compiled_pipeline(f.fspath) for f in reported):
         return files
     keep = {id(f) for f in reported}
     return [f for f in files if f.kind == "yaml" or id(f) in keep]
 
 
-def _is_compiled_pipeline(path: Path) -> bool:
+def _is_compiled_pipeline(path: str) -> bool:
     try:
         with open(path, "rb") as fh:
             head = fh.read(MAX_FILE_BYTES)
@@ -308,11 +306,11 @@ def _load(
         if overlay and str(f.path.absolute()) in overlay:
             head = overlay[str(f.path.absolute())]
         else:
-            mode = os.stat(f.path).st_mode
+            mode = os.stat(f.fspath).st_mode
             if not stat.S_ISREG(mode):  # a FIFO would block open() forever
                 ws.problems.append(ParseProblem(f.rel, f"cannot read file: {_kind(mode)}", 1, 1))
                 return
-            with open(f.path, "rb") as fh:
+            with open(f.fspath, "rb") as fh:
                 head = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         ws.problems.append(ParseProblem(f.rel, f"cannot read file: {exc.strerror or exc}", 1, 1))
@@ -322,7 +320,7 @@ def _load(
         return
     if len(head) > MAX_FILE_BYTES:
         try:
-            size = max(os.stat(f.path).st_size, len(head))
+            size = max(os.stat(f.fspath).st_size, len(head))
         except OSError:
             size = len(head)
         ws.problems.append(ParseProblem(f.rel, _too_large(size), 1, 1))

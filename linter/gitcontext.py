@@ -65,7 +65,7 @@ def context_files(
         kind = file_kind(path.name)
         if kind is not None and real not in seen:
             seen.add(real)
-            out.append(DiscoveredFile(path, display_path(path, cwd), kind, True))
+            out.append(DiscoveredFile(str(path), display_path(path, cwd), kind, True))
     pending = [project / rel for rel in listed] + [Path(p) for p in overlay or {}]
     for path in pending:
         rel = display_path(path, project)
@@ -79,7 +79,7 @@ def context_files(
         if real in seen:
             continue
         seen.add(real)
-        out.append(DiscoveredFile(path, shown, kind, False))
+        out.append(DiscoveredFile(str(path), shown, kind, False))
     return out
 
 
