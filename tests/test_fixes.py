@@ -99,3 +99,56 @@ def test_diff_applies_with_git_apply(tmp_path):
     (tmp_path / "fix.patch").write_text(patch)
     subprocess.run(["git", "apply", "fix.patch"], cwd=tmp_path, check=True)
     assert (tmp_path / "lsd.yaml").read_text() == FIXED
+
+
+INSERT_RULE = """\
+id: SA990
+name: test-insert-lines
+level: warning
+check: test_insert_lines
+triggers: [insert-here]
+summary: "Test rule: inserts two comment lines above `insert-here`."
+messages: {default: "insert here"}
+help: |
+  ## What it does
+  ## Why is this bad?
+  ## Example
+  ## Use instead
+  ## Fix safety
+  ## References
+examples:
+  - {kind: valid, description: none, files: {a.yaml: "a: 1\\n"}}
+"""
+
+
+def _insert_lines(ctx):
+    """A check whose fix inserts text holding newlines (as no built-in fix does today)."""
+    from linter.model import Edit, Fix, Span
+
+    for source in ctx.ws.yaml_sources:
+        text = source.text
+        at = text.find("insert-here")
+        if at < 0 or "# two" in text:  # inserted already (the fix loop runs to a fixpoint)
+            continue
+        start = text.rfind("\n", 0, at) + 1
+        line = text.count("\n", 0, start) + 1
+        edit = Edit(source.path, start, start, Span.of(line, 1, line, 1), "# one\n# two\n")
+        fix = Fix("safe", "insert two lines", [edit])
+        yield ctx.finding(source.path, Span.of(line, 1, line, 12), fix=fix)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_inserted_lines_take_the_line_ending_of_the_file(tmp_path, monkeypatch, newline):
+    from linter import checks
+    from linter.config import Config
+
+    monkeypatch.setitem(checks.CHECKS, "test_insert_lines", "tests.test_fixes:_insert_lines")
+    write_files(tmp_path, {"rules/SA990.yaml": INSERT_RULE})
+    original = newline.join(["a: 1", "insert-here: yes", "b: 2", ""])
+    (tmp_path / "x.yaml").write_bytes(original.encode())
+    cfg = Config(rule_files=["rules/SA990.yaml"], select=["SA990"])
+    cfg.path = str(tmp_path / ".stackalign.yaml")
+    out = fix_repository(Options(paths=["x.yaml"], cwd=tmp_path, config=cfg), unsafe=False)
+    assert write_fixed(out) == ["x.yaml"]
+    expected = newline.join(["a: 1", "# one", "# two", "insert-here: yes", "b: 2", ""])
+    assert (tmp_path / "x.yaml").read_bytes() == expected.encode()
