@@ -153,6 +153,9 @@ def lint(
     from linter.rulepack import RulePackError
 
     cwd = Path.cwd()
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing:  # a mistyped path in CI must not pass as "no findings"
+        raise UsageFailure(f"no such file or directory: {', '.join(missing)}")
     config = _load_config(config_path, cwd)
     opts = Options(
         paths=list(paths) or ["."],

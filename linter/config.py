@@ -25,6 +25,8 @@ TargetKey = Literal["rhoai", "odh", "llamastack"]
 
 @dataclass
 class RuleSetting:
+    """A rule's entry under `rules:`: its level, or `off`."""
+
     __pydantic_config__ = STRICT
     level: LevelSetting | None = dc_field(
         default=None,

@@ -23,6 +23,8 @@ ALWAYS_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv
 
 @dataclass(frozen=True, slots=True)
 class DiscoveredFile:
+    """A file to read: where it is, how it is shown, its kind, and whether it was named."""
+
     fspath: str  # absolute, as reached (not resolved); a string: a Path per file costs a walk 30 %
     rel: str  # display path, relative to the working directory, with '/'
     kind: str  # yaml | python | shell
@@ -35,6 +37,8 @@ class DiscoveredFile:
 
 @dataclass
 class Skipped:
+    """A path that was not linted, and why (shown with --verbose output and in JSON)."""
+
     rel: str
     reason: str
 

@@ -27,6 +27,8 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 
 @dataclass
 class Options:
+    """What to lint and how: the command line and configuration, resolved."""
+
     paths: list[str] = field(default_factory=lambda: ["."])
     target: dict[str, str] = field(default_factory=dict)
     select: list[str] = field(default_factory=list)
@@ -44,6 +46,8 @@ class Options:
 
 @dataclass
 class RunResult:
+    """The findings of one run with the target, rules and workspace they came from."""
+
     findings: list[Finding]
     target: Target
     rules: list[Rule]

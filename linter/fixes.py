@@ -52,6 +52,8 @@ MAX_PASSES = 10
 
 @dataclass
 class FixOutcome:
+    """What the fix loop did: fixes applied or refused, and the new bytes of each file."""
+
     applied: list[Finding] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     originals: dict[str, bytes] = field(default_factory=dict)  # abs path -> bytes first read

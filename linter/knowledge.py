@@ -25,6 +25,8 @@ EVIDENCE = meta(min_length=1)
 
 @dataclass(frozen=True)
 class Evidence:
+    """Where a fact was verified: a file at a ref of a repository, or a LLAMASTACK.md section."""
+
     __pydantic_config__ = STRICT
     repo: str | None = None
     ref: str | None = None
@@ -83,6 +85,8 @@ class Fact:
 
 @dataclass(frozen=True)
 class PlatformRelease:
+    """One release of a platform: the LlamaStack and operator it ships, and their evidence."""
+
     __pydantic_config__ = STRICT
     version: str
     llamastack: str = field(
@@ -101,6 +105,8 @@ class PlatformRelease:
 
 @dataclass(frozen=True)
 class ChannelAlias:
+    """An OLM channel that names no version (`fast`, `stable`), and what it meant."""
+
     __pydantic_config__ = STRICT
     name: str
     note: str
@@ -109,6 +115,8 @@ class ChannelAlias:
 
 @dataclass(frozen=True)
 class Platform:
+    """RHOAI or Open Data Hub: how a repository names it (OLM packages, channels) and its releases."""
+
     __pydantic_config__ = STRICT
     id: Literal["rhoai", "odh"]
     name: str
@@ -142,6 +150,8 @@ class ImageFamily:
 
 @dataclass(frozen=True)
 class OperatorLevel:
+    """A llama-stack-k8s-operator release and the distribution names it maps to images."""
+
     __pydantic_config__ = STRICT
     version: str
     distributions: dict[str, str]

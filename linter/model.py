@@ -57,6 +57,8 @@ class Edit:
 
 @dataclass(slots=True)
 class Fix:
+    """Edits that resolve a finding; `unsafe` ones change behaviour and need --unsafe-fixes."""
+
     applicability: str  # "safe" or "unsafe"
     description: str
     edits: list[Edit]
@@ -68,6 +70,8 @@ class Fix:
 
 @dataclass(slots=True)
 class RelatedLocation:
+    """Another place that explains a finding (the CR that mounts a ConfigMap, ...)."""
+
     path: str
     span: Span
     message: str
@@ -75,6 +79,8 @@ class RelatedLocation:
 
 @dataclass(slots=True)
 class Finding:
+    """One problem at one place of one file, as every output format reports it."""
+
     rule: str
     name: str
     level: Level

@@ -23,6 +23,8 @@ HELP_SECTIONS = (
 
 @dataclass
 class ExpectedFinding:
+    """A finding a rule example expects (tests/test_rule_examples.py checks it)."""
+
     __pydantic_config__ = STRICT
     path: str
     line: int
@@ -35,6 +37,8 @@ class ExpectedFinding:
 
 @dataclass
 class RuleExample:
+    """Files a rule reports on (`invalid`) or accepts (`valid`), and their fixed text."""
+
     __pydantic_config__ = STRICT
     kind: Literal["invalid", "valid"]
     description: str
@@ -47,6 +51,8 @@ class RuleExample:
 
 @dataclass
 class Rule:
+    """One rule file under rules/: identity, level, check kind, triggers, messages, help, examples."""
+
     __pydantic_config__ = STRICT
     id: str = field(metadata=meta(pattern=r"^SA\d{3}$"))
     name: str = field(metadata=meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"))

@@ -57,6 +57,8 @@ class RuleRef:
 
 @dataclass
 class Suppression:
+    """An in-source ignore comment or annotation and what it covers."""
+
     path: str
     kind: str  # line | file | annotation
     refs: list[RuleRef]
@@ -83,6 +85,8 @@ class Suppression:
 # -- scanning ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Directive:
+    """A `stackalign: ignore` comment as scanned, before it is tied to lines."""
+
     kind: str
     tokens: tuple[tuple[str, int, int], ...]  # (name, start, end) in the scanned text
     reason: str
@@ -301,6 +305,8 @@ def _annotations(ws: Workspace) -> Iterator[Suppression]:
 # -- applying ---------------------------------------------------------------------------------------
 @dataclass
 class SuppressionState:
+    """The suppressions of a run, for SA003 (unused suppression)."""
+
     suppressions: list[Suppression]
     enabled: set[str]  # ids and names of the rules that ran
 

@@ -23,6 +23,8 @@ TARGET_KEYS = ("rhoai", "odh", "llamastack")
 
 @dataclass
 class Target:
+    """The platform release the repository deploys to, and where that was read."""
+
     platform: str | None  # rhoai | odh | llamastack | None
     version: str | None
     source: str  # "--target", ".stackalign.yaml", "path:line", or "none"
@@ -103,6 +105,8 @@ def _platform_target(platform: str, version: str, source: str, kb: KnowledgeBase
 
 @dataclass
 class _Candidate:
+    """A place that names a platform release (a Subscription, a channel patch)."""
+
     platform: str
     version: str | None
     rank: int  # 3 startingCSV, 2 versioned channel, 1 alias channel, 0 unresolvable channel
@@ -270,6 +274,8 @@ def _platform_by_path(path: str, kb: KnowledgeBase) -> str | None:
 # -- images and runtime ---------------------------------------------------------------------------
 @dataclass
 class ImageInfo:
+    """An image reference, split, with the LlamaStack version its tag reveals."""
+
     ref: str
     repository: str
     tag: str | None

@@ -22,6 +22,8 @@ _PRE_ORDER = {"dev": 0, "a": 1, "alpha": 1, "b": 2, "beta": 2, "rc": 3}
 @total_ordering
 @dataclass(frozen=True)
 class Version:
+    """A version (`0.3.0rc3+rhai0`) parsed for ordering: release, pre-release, local part."""
+
     text: str
     release: tuple[int, ...]
     pre: tuple[int, int] | None

@@ -19,6 +19,8 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 
 @dataclass
 class K8sObject:
+    """A Kubernetes object found in a YAML document, with its identity."""
+
     source: y.YamlSource
     node: MappingNode
     kind: str
@@ -62,6 +64,8 @@ class RunConfig:
 
 @dataclass
 class ParseProblem:
+    """A file (or embedded document) that could not be read or parsed (SA001)."""
+
     path: str
     message: str
     line: int
@@ -71,6 +75,8 @@ class ParseProblem:
 
 @dataclass
 class Workspace:
+    """Everything parsed in one run: sources, Kubernetes objects, run configs, problems."""
+
     root: str
     yaml_sources: list[y.YamlSource] = field(default_factory=list)
     objects: list[K8sObject] = field(default_factory=list)

@@ -102,6 +102,7 @@ def test_output_file(tmp_path):
         (["lint", "--target", "openshift=4.16"], "KEY must be one of"),
         (["lint", "--select", "SA999"], "unknown rule 'SA999'"),
         (["explain", "SA999"], "unknown rule"),
+        (["lint", "gitops/typo.yaml", "."], "no such file or directory: gitops/typo.yaml"),
     ],
 )
 def test_usage_errors_exit_two(tmp_path, args, message):

@@ -56,6 +56,8 @@ def load_check(kind: str) -> Callable[[CheckContext], Iterable[Finding]]:
 
 @dataclass
 class CheckContext:
+    """What a check sees: its rule, the parsed workspace, the knowledge base and the target."""
+
     rule: Rule
     ws: Workspace
     kb: KnowledgeBase

@@ -22,6 +22,8 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 @dataclass
 class CodeUnit:
+    """A Python module to inspect: a source file, or a component program inside a compiled pipeline."""
+
     source: PythonSource
     compiled: CompiledProgram | None = None
 

@@ -7,5 +7,7 @@ from dataclasses import dataclass
 
 @dataclass
 class ShellSource:
+    """A shell script, kept as text (route rules search it for API paths)."""
+
     path: str
     text: str
