@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import stat
+import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +57,7 @@ class RunResult:
     files: int
     parsed: int
     errors: list[str] = field(default_factory=list)  # internal errors in checks: exit code 2
+    timings: list[tuple[str, float]] = field(default_factory=list)  # (phase, seconds), in order
 
 
 def select_rules(rules: list[Rule], opts: Options) -> list[Rule]:
@@ -154,9 +156,14 @@ def decode_position(data: bytes) -> tuple[int, int]:
 def run(
     opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None = None
 ) -> RunResult:
+    clock = time.perf_counter
+    timings: list[tuple[str, float]] = []
+    t = clock()
     if kb is None or rules is None:
         kb, all_rules = load_pack(opts)
         rules = select_rules(all_rules, opts)
+    timings.append(("rule pack (in-process cache)", clock() - t))
+    t = clock()
     cfg = opts.config or Config()
     cwd = opts.cwd
     requested = [(cwd / p) for p in opts.paths] or [cwd]
@@ -194,20 +201,27 @@ def run(
         ws.files_seen += 1
         _load(ws, f, prefilter, f.explicit, opts.overlay)
     ws.link_generators()
+    timings.append(("files: find, read, prefilter, parse", clock() - t))
 
+    t = clock()
     target = _resolve_target(opts, cfg, ws, kb)
     if target.platform is None and project is not None and context_roots != [project]:
         target = _target_from_project(project, cwd, exclude, kb, rules) or target
+    timings.append(("target", clock() - t))
     findings: list[Finding] = []
     errors: list[str] = []
     for rule in rules:
         if rule.check in POST_CHECKS:
             continue
+        t = clock()
         ctx = CheckContext(rule=rule, ws=ws, kb=kb, target=target)
         findings.extend(_run_check(rule, ctx, errors))
+        timings.append((f"{rule.id} {rule.name}", clock() - t))
+    t = clock()
     findings = apply_suppressions(
         findings, rules, ws, lambda rule: CheckContext(rule=rule, ws=ws, kb=kb, target=target)
     )
+    timings.append(("suppressions (and SA003)", clock() - t))
 
     reported = [f for f in findings if _reported(f.path, cwd, report_roots)]
     reported.sort(key=Finding.sort_key)
@@ -224,6 +238,7 @@ def run(
         ),
         parsed=ws.files_parsed,
         errors=errors,
+        timings=timings,
     )
 
 

@@ -132,3 +132,20 @@ def test_rules_explain_targets(tmp_path):
 def test_no_color_when_not_a_tty():
     r = invoke(["lint"], STORY)
     assert "\x1b[" not in r.output
+
+
+def test_a_real_process_flushes_everything_before_its_fast_exit(tmp_path):
+    """The command ends with os._exit (no interpreter teardown): stdout, stderr and --output files
+    must still be complete, and the exit code kept."""
+    env = {**os.environ, "STACKALIGN_TIMING": "1"}
+    env.pop("STACKALIGN_DEBUG", None)
+    cmd = [sys.executable, "-m", "linter", "lint", "--format", "json"]
+    piped = subprocess.run(cmd, cwd=STORY, capture_output=True, text=True, env=env)
+    in_process = invoke(["lint", "--format", "json"], STORY)
+    assert piped.returncode == 1 == in_process.exit_code
+    assert json.loads(piped.stdout) == json.loads(in_process.output)
+    assert piped.stderr.splitlines()[-1].startswith("total since stackalign was imported")
+    out = tmp_path / "report.json"
+    to_file = subprocess.run([*cmd, "--output", str(out)], cwd=STORY, capture_output=True)
+    assert to_file.returncode == 1 and to_file.stdout == b""
+    assert json.loads(out.read_text()) == json.loads(in_process.output)

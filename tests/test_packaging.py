@@ -28,5 +28,5 @@ def test_wheel_contains_rules_and_schemas(tmp_path):
     assert not any(n.startswith(("rules/", "schemas/")) for n in names)  # no top-level packages
     entry = [n for n in names if n.endswith("entry_points.txt")]
     assert (
-        entry and "stackalign = linter.cli:main" in zipfile.ZipFile(wheel).read(entry[0]).decode()
+        entry and "stackalign = linter.cli:entry" in zipfile.ZipFile(wheel).read(entry[0]).decode()
     )
