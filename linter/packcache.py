@@ -56,9 +56,17 @@ def load(k: str | None, kind: str = "pack") -> Any:
         return None
     try:
         with open(_dir() / f"{kind}-{k}.pickle", "rb") as fh:
+            if not _trusted(os.fstat(fh.fileno())):
+                return None
             return pickle.load(fh)  # our own file, written below; never user input
     except Exception:
         return None
+
+
+def _trusted(st: os.stat_result) -> bool:
+    """A pickle runs code when loaded: only read one that this user wrote and nobody else can."""
+    getuid = getattr(os, "getuid", None)  # POSIX; elsewhere the per-user folder is the guard
+    return getuid is None or (st.st_uid == getuid() and not st.st_mode & 0o022)
 
 
 def store(k: str | None, value: Any, kind: str = "pack") -> None:

@@ -165,3 +165,13 @@ def test_the_cache_keeps_the_newest_files_of_each_kind(tmp_path: Path, monkeypat
     assert packcache.load("k0", kind="config") is None
     monkeypatch.setenv("STACKALIGN_NO_CACHE", "1")
     assert packcache.key([], [tmp_path / "pack-p.pickle"]) is None
+
+
+def test_a_cache_file_others_can_write_is_not_loaded(tmp_path: Path, monkeypatch) -> None:
+    from linter import packcache
+
+    monkeypatch.setenv("STACKALIGN_CACHE_DIR", str(tmp_path))
+    packcache.store("k", {"n": 1}, kind="config")
+    assert packcache.load("k", kind="config") == {"n": 1}
+    (tmp_path / "config-k.pickle").chmod(0o666)  # anyone could have replaced it
+    assert packcache.load("k", kind="config") is None
