@@ -489,9 +489,9 @@ def entry() -> None:
         code = done.code
     else:
         code = EXIT_OK
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # e.g. `stackalign lint | head` closed the pipe: nothing more to say
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # e.g. `stackalign lint | head` closed the pipe: nothing more to say
+            pass
     os._exit(code)

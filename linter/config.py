@@ -66,9 +66,16 @@ class Config:
     path = None  # where it was read from (set by load_config; not a key of the file)
 
     def __post_init__(self) -> None:
-        self.rules = {
-            k: RuleSetting(level=s) if isinstance(s, str) else s for k, s in self.rules.items()
-        }
+        self.rules = {k: _setting(s) for k, s in self.rules.items()}
+
+
+def _setting(value: RuleSetting | str | dict) -> RuleSetting:
+    """`off`, `{level: note}` (also when a Config is built in code) or a RuleSetting."""
+    if isinstance(value, str):
+        return RuleSetting(level=value)  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        return RuleSetting(**value)
+    return value
 
 
 class ConfigError(Exception):

@@ -18,6 +18,8 @@ KIND_BY_SUFFIX = {
     ".bash": "shell",
 }
 KIND_BY_NAME = {"Kustomization": "yaml"}
+#: Larger files are SA001 findings, never read whole. The largest real manifest seen is 3.7 MB.
+MAX_FILE_BYTES = 10 * 1024 * 1024
 ALWAYS_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "node_modules"}
 
 

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from linter.checks import CheckContext, load_check
 from linter.config import Config, config_selects
-from linter.discovery import DiscoveredFile, Prefilter, Skipped, discover, find_project_root
+from linter.discovery import (
+    MAX_FILE_BYTES,
+    DiscoveredFile,
+    Prefilter,
+    Skipped,
+    discover,
+    find_project_root,
+)
 from linter.gitcontext import context_files
 from linter.knowledge import KnowledgeBase, load_knowledge
 from linter.model import Finding, Level
@@ -21,9 +28,6 @@ from linter.rulepack import Rule, load_rules
 from linter.suppressions import POST_CHECKS, apply_suppressions
 from linter.target import Target, detect_target, target_from_setting
 from linter.workspace import ParseProblem, Workspace
-
-#: Larger files are SA001 findings, never read whole. The largest real manifest seen is 3.7 MB.
-MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass
@@ -192,7 +196,8 @@ def run(
 
     listed = None
     if files_mode and project is not None and context_roots == [project]:
-        listed = context_files(project, cwd, triggers, exclude, requested, opts.overlay)
+        searched = {k: triggers.get(k, []) + lazy.get(k, []) for k in {*triggers, *lazy}}
+        listed = context_files(project, cwd, searched, exclude, requested, opts.overlay)
     files = list(listed if listed is not None else discover(context_roots, cwd, exclude, skipped))
     if exclude or cfg.include:
         files = [f for f in files if config_selects(f.rel, f.explicit, exclude, cfg.include)]
@@ -210,17 +215,19 @@ def run(
     timings.append(("target", clock() - t))
     findings: list[Finding] = []
     errors: list[str] = []
+    shared: dict = {}  # what one check works out for the run, others reuse (see CheckContext)
+
+    def context(rule: Rule) -> CheckContext:
+        return CheckContext(rule=rule, ws=ws, kb=kb, target=target, cache=shared)
+
     for rule in rules:
         if rule.check in POST_CHECKS:
             continue
         t = clock()
-        ctx = CheckContext(rule=rule, ws=ws, kb=kb, target=target)
-        findings.extend(_run_check(rule, ctx, errors))
+        findings.extend(_run_check(rule, context(rule), errors))
         timings.append((f"{rule.id} {rule.name}", clock() - t))
     t = clock()
-    findings = apply_suppressions(
-        findings, rules, ws, lambda rule: CheckContext(rule=rule, ws=ws, kb=kb, target=target)
-    )
+    findings = apply_suppressions(findings, rules, ws, context)
     timings.append(("suppressions (and SA003)", clock() - t))
 
     reported = [f for f in findings if _reported(f.path, cwd, report_roots)]

@@ -15,12 +15,14 @@ import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from linter.discovery import (
     ALWAYS_SKIP_DIRS,
     KIND_BY_NAME,
     KIND_BY_SUFFIX,
+    MAX_FILE_BYTES,
     DiscoveredFile,
     display_path,
     excluded,
@@ -31,8 +33,9 @@ GIT_TIMEOUT_SECONDS = 30
 
 
 def pathspecs(kind: str) -> list[str]:
-    """git pathspecs for the files of one kind (`*` in a pathspec also matches `/`)."""
-    specs = [f"*{suffix}" for suffix, k in KIND_BY_SUFFIX.items() if k == kind]
+    """git pathspecs for the files of one kind (`*` in a pathspec also matches `/`); suffixes in
+    any case (`X.YAML`), as `file_kind` reads them."""
+    specs = [f":(icase)*{suffix}" for suffix, k in KIND_BY_SUFFIX.items() if k == kind]
     for name, k in KIND_BY_NAME.items():
         if k == kind:
             specs += [name, f"*/{name}"]
@@ -54,7 +57,20 @@ def context_files(
         return None
     # `a&b` (a file holding both) is searched as `a`; the prefilter applies the whole condition
     searched = {kind: sorted({t.split("&", 1)[0] for t in ts}) for kind, ts in triggers.items()}
-    listed = _git_grep_by_kind(project, searched)
+
+    def wanted(rel: str) -> DiscoveredFile | None:
+        """A listed path (relative to the project) that a walk would also have yielded."""
+        parts = rel.split("/")
+        kind = file_kind(parts[-1])
+        if kind is None or ALWAYS_SKIP_DIRS.intersection(parts[:-1]):
+            return None
+        path = project / rel
+        shown = display_path(path, cwd)
+        if excluded(shown, exclude) or path.is_symlink():
+            return None
+        return DiscoveredFile(str(path), shown, kind, False)
+
+    listed = _git_grep_by_kind(project, searched, wanted)
     if listed is None:
         return None
     out: list[DiscoveredFile] = []
@@ -66,39 +82,38 @@ def context_files(
         if kind is not None and real not in seen:
             seen.add(real)
             out.append(DiscoveredFile(str(path), display_path(path, cwd), kind, True))
-    pending = [project / rel for rel in listed] + [Path(p) for p in overlay or {}]
-    for path in pending:
-        rel = display_path(path, project)
-        kind = file_kind(path.name)
-        if kind is None or any(part in ALWAYS_SKIP_DIRS for part in Path(rel).parts[:-1]):
+    extra = [wanted(display_path(Path(p), project)) for p in overlay or {}]
+    for f in [*listed, *extra]:
+        if f is None:
             continue
-        shown = display_path(path, cwd)
-        if excluded(shown, exclude) or path.is_symlink():
-            continue
-        real = os.path.realpath(path)
-        if real in seen:
-            continue
-        seen.add(real)
-        out.append(DiscoveredFile(str(path), shown, kind, False))
+        real = os.path.realpath(f.fspath)
+        if real not in seen:
+            seen.add(real)
+            out.append(f)
     return out
 
 
-def _git_grep_by_kind(project: Path, triggers: dict[str, list[str]]) -> list[str] | None:
+def _git_grep_by_kind(
+    project: Path,
+    triggers: dict[str, list[str]],
+    wanted: Callable[[str], DiscoveredFile | None],
+) -> list[DiscoveredFile] | None:
     """Files of each kind holding one of that kind's triggers; None when git is missing or any
     command fails. Tracked files: one `git grep` per kind; untracked ones (not ignored): listed by
     one `git ls-files --others` and searched here (they are few; asking `git grep --untracked`
     instead makes each grep walk the working tree, which costs more than the search). All the git
-    commands run concurrently."""
+    commands run concurrently, with colour off whatever the user's git configuration says (escape
+    codes around names would lose every file)."""
     git = shutil.which("git")
     if git is None:
         return None
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-    base = [git, "-C", str(project)]
+    base = [git, "-C", str(project), "-c", "color.ui=never", "-c", "color.grep=never"]
     commands = [[*base, "ls-files", "-z", "--others", "--exclude-standard"]]
     for kind, needles in sorted(triggers.items()):
         specs = pathspecs(kind)
         if needles and specs:
-            cmd = [*base, "grep", "-l", "-z", "--fixed-strings"]
+            cmd = [*base, "grep", "--no-color", "-l", "-z", "--fixed-strings"]
             for needle in sorted(set(needles)):
                 cmd += ["-e", needle]
             commands.append([*cmd, "--", *specs])
@@ -120,25 +135,30 @@ def _git_grep_by_kind(project: Path, triggers: dict[str, list[str]]) -> list[str
             return None
         lists.append([n for n in stdout.decode("utf-8", "surrogateescape").split("\0") if n])
     untracked, *grepped = lists
-    return [n for names in grepped for n in names] + _search_untracked(project, untracked, triggers)
+    found = [f for names in grepped for f in map(wanted, names) if f is not None]
+    return found + _search_untracked(untracked, triggers, wanted)
 
 
-def _search_untracked(project: Path, names: list[str], triggers: dict[str, list[str]]) -> list[str]:
-    """The untracked files (regular files of a lintable kind) that hold one of their kind's triggers."""
+def _search_untracked(
+    names: list[str],
+    triggers: dict[str, list[str]],
+    wanted: Callable[[str], DiscoveredFile | None],
+) -> list[DiscoveredFile]:
+    """The untracked files a walk would yield that hold one of their kind's triggers, read as the
+    engine reads them (regular files only, at most MAX_FILE_BYTES + 1 bytes)."""
     needles = {kind: [t.encode("utf-8") for t in ts] for kind, ts in triggers.items() if ts}
     out = []
     for name in names:
-        parts = name.split("/")
-        kind = file_kind(parts[-1])
-        if kind not in needles or ALWAYS_SKIP_DIRS.intersection(parts[:-1]):
+        f = wanted(name)
+        if f is None or f.kind not in needles:
             continue
-        path = project / name
         try:
-            if not stat.S_ISREG(os.lstat(path).st_mode):  # never open a FIFO or a device
+            if not stat.S_ISREG(os.lstat(f.fspath).st_mode):  # never open a FIFO or a device
                 continue
-            data = path.read_bytes()
+            with open(f.fspath, "rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
         except OSError:
             continue
-        if any(n in data for n in needles[kind]):
-            out.append(name)
+        if any(n in data for n in needles[f.kind]):
+            out.append(f)
     return out

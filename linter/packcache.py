@@ -17,11 +17,18 @@ from typing import Any
 
 from linter import __version__
 
-# The modules whose classes are pickled: a changed class (in a checkout) never meets an old pickle.
-_CODE = [
-    Path(__file__).with_name(name)
-    for name in ("model.py", "rulepack.py", "knowledge.py", "config.py", "versions.py")
-]
+
+def _code() -> list[str]:
+    """stackalign's own modules: a changed class or loader (in a checkout, where the version does
+    not move) never meets a pickle made by the old code."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    return sorted(
+        os.path.join(d, f)
+        for d, dirs, files in os.walk(package)
+        if "__pycache__" not in d and "_data" not in d
+        for f in files
+        if f.endswith(".py")
+    )
 
 
 KEEP = 16
@@ -42,9 +49,9 @@ def key(folders: list[Path], files: list[Path], content: str = "") -> str | None
     h = hashlib.sha256(__version__.encode())
     h.update(content.encode("utf-8", "surrogatepass"))
     try:
-        paths = sorted(p for d in folders for p in d.rglob("*.yaml")) + list(files) + _CODE
+        paths = [*sorted(p for d in folders for p in d.rglob("*.yaml")), *files, *_code()]
         for p in paths:
-            st = p.stat()
+            st = os.stat(p)
             h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     except OSError:
         return None

@@ -76,13 +76,6 @@ class Rule:
     tags: list[str] = container(list)
     precision: Literal["very-high", "high", "medium", "low"] = "high"
 
-    def __post_init__(self) -> None:
-        missing = [s for s in HELP_SECTIONS if s not in self.help]
-        if missing:
-            raise ValueError(f"help lacks sections: {missing}")
-        if "default" not in self.messages:
-            raise ValueError("messages needs a `default` entry")
-
     def triggers_for(self, kind: str) -> list[str]:
         if isinstance(self.triggers, dict):
             return self.triggers.get(kind, [])
@@ -113,13 +106,36 @@ class RulePackError(Exception):
 
 
 def load_rule_file(path: Path) -> Rule:
+    """A validated rule; RulePackError lists every problem of the file, each under its key."""
     from linter.yamlload import load_data_file
 
     try:
         data = load_data_file(path)
-        return validate(Rule, data)
     except Exception as exc:
         raise RulePackError(f"{path}: {exc}") from exc
+    problems = rule_problems(data)
+    try:
+        rule = validate(Rule, data)
+    except Exception as exc:  # pydantic's ValidationError names each bad field
+        raise RulePackError("\n".join([f"{path}: {exc}", *problems])) from exc
+    if problems:
+        raise RulePackError("\n".join([f"{path}: {len(problems)} problem(s)", *problems]))
+    return rule
+
+
+def rule_problems(data: object) -> list[str]:
+    """What the field types cannot say: the help's sections, a default message."""
+    if not isinstance(data, dict):
+        return []
+    out = []
+    text = data.get("help")
+    missing = [s for s in HELP_SECTIONS if s not in text] if isinstance(text, str) else []
+    if missing:
+        out.append(f"help\n  lacks the sections {', '.join(missing)}")
+    messages = data.get("messages")
+    if isinstance(messages, dict) and "default" not in messages:
+        out.append("messages\n  needs a `default` entry (the message of a finding with no variant)")
+    return out
 
 
 def load_rules(directory: Path, extra: list[Path] | None = None) -> list[Rule]:

@@ -92,6 +92,36 @@ def test_all_errors_at_once_in_line_order(repo):
     assert [line.split(":")[1] for line in lines] == ["1", "2", "3"]
 
 
+BAD_RULE = """\
+id: SA991
+name: our-rule
+level: fatal
+check: unknown_target
+summary: "one of ours"
+messages: {other: "x"}
+help: |
+  ## What it does
+examples:
+  - {kind: valid, description: none, files: {a.yaml: "a: 1\\n"}}
+"""
+
+
+def test_a_bad_rule_file_is_exit_2_with_every_problem_under_its_key(repo):
+    (repo / "ci").mkdir()
+    (repo / "ci/SA991.yaml").write_text(BAD_RULE)
+    (repo / ".stackalign.yaml").write_text("rule-files: [ci/SA991.yaml]\n")
+    res = lint()
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    text = res.output
+    assert "ci/SA991.yaml: 1 validation error for Rule\nlevel\n  Input should be 'error'" in text
+    assert "\nhelp\n  lacks the sections ## Why is this bad?, ## Example," in text
+    assert "\nmessages\n  needs a `default` entry" in text
+    (repo / "ci/SA991.yaml").write_text(BAD_RULE.replace("fatal", "note"))
+    res = lint()
+    assert res.exit_code == 2
+    assert "ci/SA991.yaml: 2 problem(s)\nhelp\n  lacks the sections" in res.output
+
+
 def test_explicit_config_file(repo):
     (repo / "ci.yaml").write_text("tarjet: {}\n")
     res = lint("--config", "ci.yaml")

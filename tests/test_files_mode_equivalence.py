@@ -44,7 +44,7 @@ def _lintable(root: Path) -> list[str]:
     return sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.is_file() and p.suffix in suffixes and ".git" not in p.parts
+        if p.is_file() and p.suffix.lower() in suffixes and ".git" not in p.parts
     )
 
 
@@ -80,3 +80,32 @@ CORPUS = [
 def test_corpus_one_file_equals_whole_repository(shared, tmp_path, name, target):
     root = _repository(shared / "corpus" / "dev" / name, tmp_path / name, git=True)
     assert _check(root, target) >= 1
+
+
+RENAMES = [  # no eager trigger left: only SA303's lazy ones (`kfp`, `ephemeral_component`) select
+    ("llama_stack_client", "acme_client"),
+    ("LlamaStackClient", "AcmeClient"),
+    ("llamastack_url", "acme_url"),
+    ("vector_db_id", "store_id"),
+    ("vector_io", "store_io"),
+    ("chunk_id", "piece_id"),
+]
+
+
+@pytest.mark.skipif(GIT is None, reason="git is not installed")
+def test_files_only_lazy_rules_select_are_context_too(tmp_path):
+    from linter.resources import rules_dir
+    from linter.rulepack import load_rule_file
+
+    rule = load_rule_file(rules_dir() / "SA303-compiled-pipeline-stale.yaml")
+    example = next(e for e in rule.examples if e.kind == "invalid")
+    src = tmp_path / "src"
+    for name, text in example.files.items():
+        for old, new in RENAMES:
+            text = text.replace(old, new)
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_text(text, encoding="utf-8")
+    root = _repository(src, tmp_path / "repo", git=True)
+    whole = lint_dir(root, target=example.target)
+    assert [(f.rule, f.path) for f in whole.findings] == [("SA303", "pipeline.yaml")]
+    assert _check(root, example.target) == 2

@@ -271,9 +271,36 @@ def test_git_context_finds_files_of_conjunctive_triggers(tmp_path):
             "tracked/cm.yaml": run_yaml,
             "untracked/cm.yaml": run_yaml,
             "untracked/other.yaml": "apis: []\n",
-            "untracked/fifo-free.py": "embedding_dimension = 1\n",
+            "untracked/not-yaml.py": "embedding_dimension = 1\napis: []\n",  # a yaml trigger
         },
     )
     _git(tmp_path, "add", "tracked/cm.yaml")
     files = context_files(tmp_path, tmp_path, {"yaml": ["embedding_dimension&apis:"]}, [], [], None)
     assert sorted(f.rel for f in files) == ["tracked/cm.yaml", "untracked/cm.yaml"]
+
+
+@pytest.mark.skipif(GIT is None, reason="git is not installed")
+def test_git_context_ignores_colour_settings_and_suffix_case(tmp_path, monkeypatch):
+    """`color.ui=always` in the user's git configuration must not wrap names in escape codes, and
+    `X.YAML` is YAML for git as for the walk (tracked and untracked)."""
+    from linter.gitcontext import context_files
+
+    config = tmp_path / "gitconfig"
+    config.write_text("[color]\n\tui = always\n\tgrep = always\n", encoding="utf-8")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    repo = tmp_path / "repo"
+    _git(tmp_path, "init", "--quiet", str(repo))
+    write_files(
+        repo,
+        {
+            "ops/SUBSCRIPTION.YAML": SUBSCRIPTION,
+            "ops/lsd.yaml": LSD.format(name="llama", comment="", tag="0.3.0"),
+            "new/Other.Yml": SUBSCRIPTION,
+        },
+    )
+    _git(repo, "add", "ops")
+    files = context_files(repo, repo, {"yaml": ["rhods-operator"]}, [], [], None)
+    assert sorted(f.rel for f in files) == ["new/Other.Yml", "ops/SUBSCRIPTION.YAML"]
+    result = lint_dir(repo, paths=["ops/lsd.yaml"])
+    assert result.target.label.startswith("RHOAI 2.25")
+    assert result.target.source.startswith("new/Other.Yml")  # both agree; the first path wins

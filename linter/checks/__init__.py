@@ -62,7 +62,9 @@ class CheckContext:
     ws: Workspace
     kb: KnowledgeBase
     target: Target
-    cache: dict[str, Any] = field(default_factory=dict)  # shared across checks of one run
+    # shared by every check of one run: keys name what they hold for the whole run (an index,
+    # a runtime per object), never something that depends on the rule
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, Any]:

@@ -25,7 +25,8 @@ def user_config_name(cr: K8sObject) -> str | None:
 
 
 def crs_using_configmap(ctx: CheckContext, name: str) -> list[K8sObject]:
-    """The CRs whose `userConfig` names this ConfigMap (an index built once per run)."""
+    """The CRs whose `userConfig` names this ConfigMap (an index built once per run, in the
+    cache every check of the run shares)."""
     index = ctx.cache.get("crs_by_user_config")
     if index is None:
         index = ctx.cache["crs_by_user_config"] = {}
