@@ -149,6 +149,7 @@ def lint(
     write_baseline_path=None,
 ):
     """Lint PATHS (default: the current directory)."""
+    from linter.discovery import file_kind
     from linter.engine import Options, run
     from linter.knowledge import KnowledgeError
     from linter.rulepack import RulePackError
@@ -158,6 +159,9 @@ def lint(
     missing = [p for p in paths if not os.path.lexists(p)]
     if missing:  # a mistyped path in CI must not pass as "no findings"
         raise UsageFailure(f"no such file or directory: {', '.join(missing)}")
+    for p in paths:
+        if os.path.isfile(p) and file_kind(os.path.basename(p)) is None:
+            click.echo(f"stackalign: {p}: not a YAML, Python or shell file; skipped", err=True)
     config = _load_config(config_path, cwd)
     opts = Options(
         paths=list(paths) or ["."],

@@ -39,7 +39,7 @@ class DiscoveredFile:
 
 @dataclass
 class Skipped:
-    """A path that was not linted, and why (shown with --verbose output and in JSON)."""
+    """A path the walk did not lint, and why (a symlink, an unreadable folder, ...)."""
 
     rel: str
     reason: str

@@ -149,3 +149,17 @@ def test_a_real_process_flushes_everything_before_its_fast_exit(tmp_path):
     to_file = subprocess.run([*cmd, "--output", str(out)], cwd=STORY, capture_output=True)
     assert to_file.returncode == 1 and to_file.stdout == b""
     assert json.loads(out.read_text()) == json.loads(in_process.output)
+
+
+def test_a_named_file_of_another_kind_is_skipped_with_a_note(tmp_path):
+    (tmp_path / "README.md").write_text("# notes\n")
+    (tmp_path / "cr.yaml").write_text("kind: ConfigMap\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "linter", "lint", "README.md", "cr.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0
+    assert r.stderr == "stackalign: README.md: not a YAML, Python or shell file; skipped\n"
+    assert "Checked 1 file (1 parsed): no findings." in r.stdout

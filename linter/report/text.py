@@ -72,7 +72,8 @@ def _summary(findings: list[Finding], target_line: str, summary: dict, color: bo
     counts = ", ".join(parts) if parts else "no findings"
     fixable = sum(1 for f in active if f.fix is not None)
     suppressed = len(findings) - len(active)
-    line = f"{target_line}\nChecked {summary['files']} files ({summary['parsed']} parsed): {counts}"
+    files = summary["files"]
+    line = f"{target_line}\nChecked {files} file{'s' if files != 1 else ''} ({summary['parsed']} parsed): {counts}"
     if fixable:
         line += f"; {fixable} fixable"
     if suppressed:
