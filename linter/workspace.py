@@ -70,7 +70,7 @@ class ParseProblem:
     message: str
     line: int
     column: int
-    variant: str = "default"  # SA001 message variant: default | template
+    variant: str = "default"  # SA001 message variant: default | template | newer_python
 
 
 @dataclass

@@ -12,7 +12,11 @@ def parse_problems(ctx: CheckContext) -> Iterator[Finding]:
     for p in ctx.ws.problems:
         span = Span.of(p.line, p.column, p.line, p.column + 1)
         variant = getattr(p, "variant", "default")
-        yield ctx.finding(p.path, span, variant, reason=p.message, logical="", snippet=p.message)
+        # a file that only this Python cannot parse is not broken: a warning, not an error
+        level = ctx.params.get("levels", {}).get(variant)
+        yield ctx.finding(
+            p.path, span, variant, reason=p.message, logical="", snippet=p.message, level=level
+        )
 
 
 def unknown_target(ctx: CheckContext) -> Iterator[Finding]:

@@ -18,7 +18,8 @@ def load_other(ws: Workspace, rel: str, kind: str, text: str) -> None:
         except PythonSyntaxError as exc:
             from linter.workspace import ParseProblem
 
-            ws.problems.append(ParseProblem(rel, exc.message, exc.line, exc.column))
+            variant = "newer_python" if exc.newer_grammar else "default"
+            ws.problems.append(ParseProblem(rel, exc.message, exc.line, exc.column, variant))
     else:
         from linter.sources.shell import ShellSource
 

@@ -19,9 +19,11 @@ _GRAMMAR = f"Python {sys.version_info.major}.{sys.version_info.minor}"
 
 
 class PythonSyntaxError(Exception):
-    def __init__(self, message: str, line: int, column: int):
+    def __init__(self, message: str, line: int, column: int, newer_grammar: bool = False):
         super().__init__(message)
         self.message, self.line, self.column = message, line, column
+        #: the running Python cannot parse it, a newer grammar can (3.12 f-strings on 3.11)
+        self.newer_grammar = newer_grammar
 
 
 @dataclass
@@ -60,7 +62,8 @@ def load_python(path: str, text: str) -> PythonSource:
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = (exc.offset or 1) if exc.offset and exc.offset > 0 else 1
-        raise PythonSyntaxError(f"{_GRAMMAR} syntax error: {exc.msg}", line, col) from None
+        message = f"{_GRAMMAR} syntax error: {exc.msg}"
+        raise PythonSyntaxError(message, line, col, _newer_grammar_parses(text)) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         reason = "nesting too deep" if isinstance(exc, RecursionError) else type(exc).__name__
         raise PythonSyntaxError(f"Python source cannot be parsed: {reason}", 1, 1) from None
@@ -72,6 +75,19 @@ def load_python(path: str, text: str) -> PythonSource:
             getattr(deep, "col_offset", 0) + 1,
         )
     return PythonSource(path=path, text=text, tree=tree, file_text=text)
+
+
+def _newer_grammar_parses(text: str) -> bool:
+    """Whether libcst, whose grammar follows newer Python releases than the one running, parses
+    what `ast` refused: then the file most likely targets a newer Python (PEP 701 f-strings, ...),
+    rather than being broken. Only asked after a syntax error (libcst is imported here)."""
+    try:
+        import libcst
+
+        libcst.parse_module(text)
+    except Exception:  # noqa: BLE001 - any failure: the file is not valid Python for libcst either
+        return False
+    return True
 
 
 def _too_deep(tree: ast.AST, limit: int) -> ast.AST | None:
