@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -63,7 +65,7 @@ def load_python(path: str, text: str) -> PythonSource:
         line = exc.lineno or 1
         col = (exc.offset or 1) if exc.offset and exc.offset > 0 else 1
         message = f"{_GRAMMAR} syntax error: {exc.msg}"
-        raise PythonSyntaxError(message, line, col, _newer_grammar_parses(text)) from None
+        raise PythonSyntaxError(message, line, col, _newer_grammar_parses(text, exc)) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         reason = "nesting too deep" if isinstance(exc, RecursionError) else type(exc).__name__
         raise PythonSyntaxError(f"Python source cannot be parsed: {reason}", 1, 1) from None
@@ -77,15 +79,60 @@ def load_python(path: str, text: str) -> PythonSource:
     return PythonSource(path=path, text=text, tree=tree, file_text=text)
 
 
-def _newer_grammar_parses(text: str) -> bool:
-    """Whether libcst, whose grammar follows newer Python releases than the one running, parses
-    what `ast` refused: then the file most likely targets a newer Python (PEP 701 f-strings, ...),
-    rather than being broken. Only asked after a syntax error (libcst is imported here)."""
-    try:
-        import libcst
+#: What Python 3.12 added to the grammar, as the line where an older parser stops shows it: PEP 701
+#: f-strings (the error message says "f-string"), PEP 695 `type X = ...` and `def f[T]()`.
+_PEP_695 = re.compile(r"^\s*(type\s+\w+|(async\s+)?def\s+\w+\s*\[|class\s+\w+\s*\[)")
+_NEWER_GRAMMAR_SECONDS = 10
+#: libcst's parser is quadratic on long expressions (a 10,000-term sum: 2 minutes) and recursive on
+#: nesting: files past these bounds are not asked about (real programs stay far below them)
+_PROBE_MAX_CHARS = 256 * 1024
+_PROBE_MAX_LINE_TOKENS = 2_000
+_PROBE_MAX_DEPTH = 100
 
-        libcst.parse_module(text)
-    except Exception:  # noqa: BLE001 - any failure: the file is not valid Python for libcst either
+
+def _newer_grammar_parses(text: str, error: SyntaxError) -> bool:
+    """Whether a file this Python refused is valid for Python 3.12 (then it targets a newer Python
+    rather than being broken). Asked only on Python < 3.12, for an error that 3.12 syntax explains,
+    of libcst (whose grammar has 3.12) in a child process with a time limit: its native parser is
+    slow on long expressions and can overflow its stack, and neither may stall or kill the run."""
+    if sys.version_info >= (3, 12) or len(text) > _PROBE_MAX_CHARS:
+        return False
+    lines = text.splitlines()
+    where = lines[error.lineno - 1] if error.lineno and 0 < error.lineno <= len(lines) else ""
+    if not (error.msg or "").startswith("f-string") and not _PEP_695.match(where):
+        return False
+    if not _small_expressions(text):
+        return False
+    probe = "import sys, libcst; libcst.parse_module(sys.stdin.read())"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            input=text.encode("utf-8", "surrogatepass"),
+            capture_output=True,
+            timeout=_NEWER_GRAMMAR_SECONDS,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def _small_expressions(text: str) -> bool:
+    """No logical line over _PROBE_MAX_LINE_TOKENS tokens, no bracket nesting over
+    _PROBE_MAX_DEPTH (the stdlib tokenizer reads 3.12 f-strings as strings and names)."""
+    import io
+    import tokenize
+
+    count = depth = 0
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            count = 0 if tok.type == tokenize.NEWLINE else count + 1
+            if tok.type == tokenize.OP and tok.string in "([{":
+                depth += 1
+            elif tok.type == tokenize.OP and tok.string in ")]}":
+                depth -= 1
+            if count > _PROBE_MAX_LINE_TOKENS or depth > _PROBE_MAX_DEPTH:
+                return False
+    except (tokenize.TokenError, SyntaxError, ValueError, RecursionError):
         return False
     return True
 

@@ -48,3 +48,44 @@ def test_broken_python_stays_an_error(tmp_path, text, line, column):
     [f] = result.findings
     assert (f.rule, f.level.value, f.span.start.line) == ("SA001", "error", line)
     assert f.message.startswith("cannot lint this file: Python 3.")
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="this Python parses PEP 695")
+def test_pep_695_is_newer_syntax_too():
+    with pytest.raises(PythonSyntaxError) as err:
+        load_python(
+            "g.py",
+            "type Vector = list[float]\n\ndef first[T](xs: list[T]) -> T:\n    return xs[0]\n",
+        )
+    assert err.value.newer_grammar
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="this Python parses PEP 701 f-strings")
+@pytest.mark.parametrize(
+    "body",
+    [" + ".join(["1"] * 30_000), "(" * 150 + "1" + ")" * 150],
+    ids=["30,000-term sum", "150 nested brackets"],
+)
+def test_hostile_files_are_not_handed_to_libcst(tmp_path, monkeypatch, body):
+    """libcst's parser takes minutes on a 10,000-term sum and overflows its stack on deep nesting:
+    such a file with a 3.12-looking error stays an error, and no child process is started."""
+    from linter.sources import python
+
+    calls = []
+    real = python.subprocess.run
+    monkeypatch.setattr(python.subprocess, "run", lambda *a, **k: calls.append(a) or real(*a, **k))
+    text = 'print(f"{x} {"k"}")\nx = ' + body + "\n"
+    result = lint_files(tmp_path, {"d.py": text}, paths=["d.py"])
+    [f] = result.findings
+    assert (f.rule, f.level.value, f.span.start.line) == ("SA001", "error", 1)
+    assert calls == []
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="this Python parses PEP 701 f-strings")
+def test_a_probe_that_dies_means_not_newer_python(tmp_path, monkeypatch):
+    from linter.sources import python
+
+    monkeypatch.setattr(python, "_NEWER_GRAMMAR_SECONDS", 0.001)  # the child cannot finish
+    with pytest.raises(PythonSyntaxError) as err:
+        load_python("c.py", PEP_701)
+    assert not err.value.newer_grammar
