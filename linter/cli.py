@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -175,7 +173,7 @@ def lint(
     clock.append(time.perf_counter())
     _check_rule_names(opts)
     clock.append(time.perf_counter())
-    started = datetime.now(timezone.utc)
+    started = time.time()  # for SARIF's invocation
     try:
         fixed = _fix(opts, unsafe_fixes, diff, fix) if fix or diff else None
         result = fixed if fixed is not None else run(opts)
@@ -333,7 +331,10 @@ def _summary(result) -> dict:
     }
 
 
-def _sarif(result, cwd: Path, started: datetime, category: str, include_suppressed: bool) -> str:
+def _sarif(result, cwd: Path, started: float, category: str, include_suppressed: bool) -> str:
+    import shlex
+    from datetime import datetime, timezone
+
     from linter.report import sarif
 
     meta = sarif.RunMetadata(
@@ -341,7 +342,7 @@ def _sarif(result, cwd: Path, started: datetime, category: str, include_suppress
         rules=result.rules,
         command_line=shlex.join(["stackalign", *sys.argv[1:]]),
         working_directory=cwd,
-        start_time=started,
+        start_time=datetime.fromtimestamp(started, timezone.utc),
         end_time=datetime.now(timezone.utc),
         file_texts=_hashed_texts(result, cwd),
         category=category,

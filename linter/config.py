@@ -7,7 +7,6 @@ cannot match, rules that do not exist. Every error names the key and the line it
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from dataclasses import dataclass
@@ -298,6 +297,8 @@ def _toml_value_text(lines: list[str], keys: tuple) -> str | None:
 
 # -- validation -------------------------------------------------------------------------------------
 def config_schema() -> dict:
+    import json
+
     from linter.resources import schemas_dir
 
     return json.loads((schemas_dir() / "config.schema.json").read_text(encoding="utf-8"))
@@ -350,6 +351,8 @@ def _message(err: Any, data: Any, keys: tuple) -> str:
     if err.validator == "type" and isinstance(value, _Number):
         return f'{value} is a number; quote it ("{value}") so it stays a version'
     if err.validator == "anyOf" and keys and keys[0] == "rules":
+        import json
+
         return f"{json.dumps(_plain(value))} is not a level (error, warning, note, off) or {{level: ...}}"
     return err.message
 
