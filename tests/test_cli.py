@@ -163,3 +163,20 @@ def test_a_named_file_of_another_kind_is_skipped_with_a_note(tmp_path):
     assert r.returncode == 0
     assert r.stderr == "stackalign: README.md: not a YAML, Python or shell file; skipped\n"
     assert "Checked 1 file (1 parsed): no findings." in r.stdout
+
+
+@pytest.mark.parametrize("traced", [False, True], ids=["plain", "traced"])
+def test_the_fast_exit_is_skipped_under_a_tracer_or_profiler(tmp_path, traced):
+    """coverage and profilers write their report at exit: under them the exit is the normal one."""
+    driver = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit handlers ran'))\n"
+        + ("sys.settrace(lambda *a: None)\n" if traced else "")
+        + "from linter.cli import entry\n"
+        "sys.argv = ['stackalign', '--version']\n"
+        "entry()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "STACKALIGN_DEBUG"}
+    done = subprocess.run([sys.executable, "-c", driver], capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and done.stdout.startswith(f"stackalign {__version__}\n")
+    assert ("exit handlers ran" in done.stdout) == traced
