@@ -25,6 +25,7 @@ from linter.knowledge import KnowledgeBase, load_knowledge
 from linter.model import Finding, Level
 from linter.resources import knowledge_dir, rules_dir
 from linter.rulepack import Rule, load_rules
+from linter.sources.compiled import may_hold_programs
 from linter.suppressions import POST_CHECKS, apply_suppressions
 from linter.target import Target, detect_target, target_from_setting
 from linter.workspace import ParseProblem, Workspace
@@ -201,10 +202,21 @@ def run(
     files = list(listed if listed is not None else discover(context_roots, cwd, exclude, skipped))
     if exclude or cfg.include:
         files = [f for f in files if config_selects(f.rel, f.explicit, exclude, cfg.include)]
-    files = _context_worth_reading(files, files_mode, cwd, report_roots)
-    for f in files:
+    # In files mode (pre-commit), Python and shell files besides the given ones are context for one
+    # thing only: the component sources behind a compiled pipeline (SA303). They are read only if a
+    # given file turns out to be one, so a one-file commit does not lint the whole repository.
+    given = [f for f in files if _reported(f.rel, cwd, report_roots)] if files_mode else files
+    now, deferred = files, []
+    if files_mode:
+        now = [f for f in files if f.kind == "yaml" or f in given]
+        deferred = [f for f in files if f.kind != "yaml" and f not in given]
+    for f in now:
         ws.files_seen += 1
         _load(ws, f, prefilter, f.explicit, opts.overlay)
+    if deferred and any(may_hold_programs(ws.file_texts.get(f.rel, "")) for f in given):
+        for f in deferred:
+            ws.files_seen += 1
+            _load(ws, f, prefilter, f.explicit, opts.overlay)
     ws.link_generators()
     timings.append(("files: find, read, prefilter, parse", clock() - t))
 
@@ -282,30 +294,6 @@ def _file_in_traceback(tb, known: set[str]) -> str | None:
             if isinstance(path, str) and path in known:
                 return path
     return None
-
-
-def _context_worth_reading(
-    files: list[DiscoveredFile], files_mode: bool, cwd: Path, report_roots: list[Path]
-) -> list[DiscoveredFile]:
-    """In files mode (pre-commit), Python and shell files outside the given ones are context for
-    one thing only: the component sources behind a compiled pipeline (SA303). Skip them unless a
-    given file is a compiled pipeline, so a one-file commit does not lint the whole repository."""
-    if not files_mode:
-        return files
-    reported = [f for f in files if _reported(f.rel, cwd, report_roots)]
-    if any(f.kind == "yaml" and _is_compiled_pipeline(f.fspath) for f in reported):
-        return files
-    keep = {id(f) for f in reported}
-    return [f for f in files if f.kind == "yaml" or id(f) in keep]
-
-
-def _is_compiled_pipeline(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(MAX_FILE_BYTES)
-    except OSError:
-        return False
-    return b"ephemeral_component" in head or b"program_path" in head
 
 
 def _inside(p: Path, root: Path) -> bool:

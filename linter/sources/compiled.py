@@ -93,9 +93,14 @@ def program_span(src: PythonSource, start: int, end: int) -> Span:
     return Span.of(sl, sc, el, ec)
 
 
+def may_hold_programs(text: str) -> bool:
+    """The cheap test: only a text holding one of these can embed a compiled component."""
+    return any(m in text for m in TEXT_MARKERS)
+
+
 def find_programs(source: y.YamlSource) -> list[CompiledProgram]:
     """Every embedded program of a compiled pipeline file (empty for any other YAML)."""
-    if source.parent is not None or not any(m in source.text for m in TEXT_MARKERS):
+    if source.parent is not None or not may_hold_programs(source.text):
         return []
     out: list[CompiledProgram] = []
     for doc in source.documents:
