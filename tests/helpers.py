@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from linter.engine import Options, RunResult, load_pack, run, select_rules
@@ -14,6 +15,20 @@ def pack():
     if _PACK is None:
         _PACK = load_pack(Options())
     return _PACK
+
+
+def cli_in(cwd: Path, *args: str):
+    """`stackalign ARGS` run in-process (click's CliRunner) from the folder `cwd`."""
+    from click.testing import CliRunner
+
+    from linter.cli import cli
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(old)
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> None:

@@ -7,24 +7,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from linter import __version__
-from linter.cli import cli
 from tests.conftest import REPO
+from tests.helpers import cli_in
 
 STORY = REPO / "examples" / "story"
 CLEAN = REPO / "examples" / "clean"
 
 
 def invoke(args, cwd: Path):
-    runner = CliRunner()
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(cli, args, catch_exceptions=False)
-    finally:
-        os.chdir(old)
+    return cli_in(cwd, *args)
 
 
 def test_python_dash_m_version():

@@ -9,7 +9,6 @@ file without a final newline still has none.
 from __future__ import annotations
 
 import codecs
-import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import pytest
 
 from linter.engine import Options
 from linter.fixes import fix_repository, write_fixed
-from tests.helpers import pack, write_files
+from tests.helpers import cli_in, pack, write_files
 
 Encode = Callable[[str], bytes]
 
@@ -165,16 +164,7 @@ def _story(root: Path, variant: str) -> Path:
 
 
 def _lint(root: Path, *args: str):
-    from click.testing import CliRunner
-
-    from linter.cli import cli
-
-    old = Path.cwd()
-    os.chdir(root)
-    try:
-        return CliRunner().invoke(cli, ["lint", *args, "."])
-    finally:
-        os.chdir(old)
+    return cli_in(root, "lint", *args, ".")
 
 
 def _tree(root: Path) -> dict[str, bytes]:

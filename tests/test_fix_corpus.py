@@ -15,18 +15,16 @@ from __future__ import annotations
 import ast
 import codecs
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from linter.cli import cli
 from linter.engine import Options
 from linter.fixes import FixOutcome, fix_repository, write_fixed
 from linter.model import Edit
+from tests.helpers import cli_in
 
 # (corpus, target): dev is small, so it runs under the targets whose runtimes differ the most;
 # perf (117 MB) once, under the target that gives it the most fixes
@@ -92,12 +90,7 @@ def _line_endings(raw: bytes) -> tuple[bool, bool]:
 
 
 def _cli(root: Path, *args: str):
-    old = Path.cwd()
-    os.chdir(root)
-    try:
-        return CliRunner().invoke(cli, ["lint", *args, "."])
-    finally:
-        os.chdir(old)
+    return cli_in(root, "lint", *args, ".")
 
 
 def _sa001(result) -> set[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import lint_dir, write_files
+from tests.helpers import SUB, lint_dir, write_files
 
 REPO = Path(__file__).resolve().parent.parent
 GIT = shutil.which("git")
@@ -31,14 +31,7 @@ GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
 }
 
-SUBSCRIPTION = """\
-apiVersion: operators.coreos.com/v1alpha1
-kind: Subscription
-metadata: {name: rhods-operator, namespace: redhat-ods-operator}
-spec:
-  name: rhods-operator
-  channel: stable-2.25
-"""
+SUBSCRIPTION = SUB  # RHOAI 2.25
 LSD = """\
 apiVersion: llamastack.io/v1alpha1
 kind: LlamaStackDistribution
