@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from linter.model import Edit, Finding, Fix, Span
-from linter.sources.yamlscalar import LineIndex
+from linter.sources.yamlscalar import LineIndex, line_index
 
 if TYPE_CHECKING:
     from linter.checks import CheckContext
@@ -96,11 +96,14 @@ class _Directive:
     own_line: bool
 
 
-def scan(text: str, comment_starts: set[int] | None = None) -> list[_Directive]:
-    """Every suppression directive in `text` (positions are indices into `text`)."""
+def scan(
+    text: str, lines: LineIndex | None = None, comment_starts: set[int] | None = None
+) -> list[_Directive]:
+    """Every suppression directive in `text` (positions are indices into `text`, lines as `lines`
+    counts them: by default as YAML does)."""
     if MARKER not in text:
         return []
-    lines = LineIndex(text)
+    lines = lines or LineIndex(text)
     out = []
     for m in DIRECTIVE.finditer(text):
         if comment_starts is not None and m.start() not in comment_starts:
@@ -174,10 +177,10 @@ def _build(
     d: _Directive,
     to_file: Callable[[int], int],
     to_file_end: Callable[[int], int],
+    lines: LineIndex,
     file_lines: LineIndex,
     direct: bool,
 ) -> Suppression:
-    lines = LineIndex(text)
     ranges = []
     for line in _covered_lines(text, d, lines):
         start, end = _line_range(text, lines, line)
@@ -207,23 +210,25 @@ def collect(ws: Workspace) -> list[Suppression]:
     for path in marked:
         text = ws.file_texts[path]
         comments = python_comment_starts(text) if path in python_files else None
-        lines = LineIndex(text)
-        for d in scan(text, comments):
-            sup = _build(path, text, d, _identity, _identity, lines, direct=True)
+        lines = line_index(path, text)
+        for d in scan(text, lines, comments):
+            sup = _build(path, text, d, _identity, _identity, lines, lines, direct=True)
             found[(path, sup.anchor)] = sup
     for src in _embedded_sources(ws, marked):
         if MARKER not in src.text:
             continue
         is_python = hasattr(src, "tree")
         comments = python_comment_starts(src.text) if is_python else None
-        file_lines = LineIndex(src.file_text)
-        for d in scan(src.text, comments):
+        lines = LineIndex(src.text, unicode_breaks=not is_python)
+        file_lines = line_index(src.path, src.file_text)
+        for d in scan(src.text, lines, comments):
             sup = _build(
                 src.path,
                 src.text,
                 d,
                 _mapper(src.offsets),
                 _end_mapper(src.end_offsets),
+                lines,
                 file_lines,
                 direct=False,
             )
@@ -356,7 +361,7 @@ def _mark(findings: list[Finding], sups: list[Suppression], ws: Workspace) -> li
 def _offset(f: Finding, text: str, indexes: dict[str, LineIndex]) -> int:
     lines = indexes.get(f.path)
     if lines is None:
-        lines = indexes[f.path] = LineIndex(text)
+        lines = indexes[f.path] = line_index(f.path, text)
     try:
         return lines.index(f.span.start.line, f.span.start.column)
     except IndexError:
@@ -413,7 +418,7 @@ def _all_rule_names() -> frozenset[str]:
 def _ref_span(text: str, s: Suppression, ref: RuleRef) -> Span:
     if not text or s.kind == "annotation":
         return s.span
-    lines = LineIndex(text)
+    lines = line_index(s.path, text)
     sl, sc = lines.position(ref.start)
     el, ec = lines.position(ref.end)
     return Span.of(sl, sc, el, ec)
@@ -429,7 +434,7 @@ def _fix(s: Suppression, i: int, all_unused: bool, text: str) -> Fix | None:
     else:
         start, end = _token_removal(s, i)
         description = f"remove `{s.refs[i].name}` from the suppression"
-    lines = LineIndex(text)
+    lines = line_index(s.path, text)
     span = Span.of(*lines.position(start), *lines.position(end))
     edit = Edit(path=s.path, start_offset=start, end_offset=end, span=span, text="")
     return Fix(applicability="safe", description=description, edits=[edit])

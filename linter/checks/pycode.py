@@ -9,15 +9,12 @@ re-emitted exactly as `kfp dsl compile` writes it in a compiled pipeline).
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from linter.model import Edit, Fix, Span
 from linter.sources.compiled import CompiledProgram, program_span, reemit_program
 from linter.sources.python import PythonSource
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -47,7 +44,7 @@ class CodeUnit:
     # -- positions -------------------------------------------------------------------------------
     def index(self, lineno: int, col_offset: int) -> int:
         """Program index of an `ast` position (1-based line, UTF-8 byte column)."""
-        starts = _line_starts(self.source)
+        starts = self.source.lines.starts
         start = starts[max(0, min(lineno - 1, len(starts) - 1))]
         end = starts[lineno] if lineno < len(starts) else len(self.text)
         line = self.text[start:end]
@@ -101,15 +98,6 @@ class CodeUnit:
             text=text,
         )
         return Fix(applicability=applicability, description=description, edits=[edit])
-
-
-def _line_starts(src: PythonSource) -> list[int]:
-    """Line starts the way Python counts lines (\\n, \\r\\n, \\r only)."""
-    starts = src.meta.get("_ast_line_starts")
-    if starts is None:
-        starts = [0] + [m.end() for m in _LINE_BREAK.finditer(src.text)]
-        src.meta["_ast_line_starts"] = starts
-    return starts
 
 
 def minimal_edit(old: str, new: str) -> tuple[int, int, str]:

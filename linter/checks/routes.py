@@ -204,7 +204,7 @@ def _curl_routes(text: str) -> Iterator[tuple[int, int, str]]:
 def _text_span(text: str, start: int, end: int) -> Span:
     from linter.sources.yamlscalar import LineIndex
 
-    lines = LineIndex(text)
+    lines = LineIndex(text, unicode_breaks=False)  # a shell script: lines end at \n only
     sl, sc = lines.position(start)
     el, ec = lines.position(end)
     return Span.of(sl, sc, el, ec)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from linter.model import Finding
+from linter.sources.yamlscalar import LineIndex, line_index
 
 COLORS = {"error": "\x1b[31m", "warning": "\x1b[33m", "note": "\x1b[36m"}
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
@@ -18,6 +19,7 @@ def render(
     color: bool = False,
 ) -> str:
     out: list[str] = []
+    indexes: dict[str, LineIndex] = {}
     for f in findings:
         if f.suppressed is not None:
             continue
@@ -29,7 +31,7 @@ def render(
                 f"{COLORS[level]}{f.rule} [{level}]{RESET} {f.message}"
             )
         out.append(head)
-        line = _line(texts.get(f.path), f.span.start.line)
+        line = _line(f.path, texts.get(f.path), f.span.start.line, indexes)
         if line is not None:
             expanded = line.expandtabs(1).rstrip("\r\n")
             col = f.span.start.column
@@ -52,13 +54,17 @@ def render(
     return "\n".join(out) + "\n"
 
 
-def _line(text: str | None, line: int) -> str | None:
+def _line(path: str, text: str | None, line: int, indexes: dict[str, LineIndex]) -> str | None:
+    """The text of one line, split as the finding's position counted it (one index per file)."""
     if text is None:
         return None
-    lines = text.splitlines()
-    if 1 <= line <= len(lines):
-        return lines[line - 1]
-    return None
+    lines = indexes.get(path)
+    if lines is None:
+        lines = indexes[path] = line_index(path, text)
+    if not 1 <= line <= lines.line_count:
+        return None
+    end = lines.starts[line] if line < lines.line_count else len(text)
+    return text[lines.starts[line - 1] : end].rstrip("\r\n\x85\u2028\u2029")
 
 
 def _summary(findings: list[Finding], target_line: str, summary: dict, color: bool) -> str:

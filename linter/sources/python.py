@@ -43,7 +43,7 @@ class PythonSource:
 
     @cached_property
     def lines(self) -> LineIndex:
-        return LineIndex(self.text)
+        return LineIndex(self.text, unicode_breaks=False)  # as Python (and `ast`) counts lines
 
     @cached_property
     def file_lines(self) -> LineIndex:

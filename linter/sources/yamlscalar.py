@@ -551,6 +551,15 @@ def end_of_char(dec: DecodedScalar, i: int) -> int:
 # Line/column index.
 
 
+def line_index(path: str, text: str) -> LineIndex:
+    """The lines of a whole file as its own language counts them: YAML also breaks at ``\x85``,
+    ``\u2028`` and ``\u2029``; Python and shell only at ``\n``, ``\r\n`` and ``\r``. Every
+    position of a finding in that file (and every place that maps one back) uses this."""
+    from linter.discovery import file_kind
+
+    return LineIndex(text, unicode_breaks=file_kind(path.rsplit("/", 1)[-1]) == "yaml")
+
+
 class LineIndex:
     """Convert between string indices and 1-based (line, column) positions.
 
