@@ -237,7 +237,7 @@ def collect(ws: Workspace) -> list[Suppression]:
                 sup.edit_range = previous.edit_range  # a block scalar: the file text is the text
             found[(src.path, sup.anchor)] = sup
     out = list(found.values())
-    out.extend(_annotations(ws))
+    out.extend(_annotations(ws, marked))  # the annotation holds MARKER too
     return out
 
 
@@ -271,9 +271,8 @@ def _embedded_sources(ws: Workspace, marked: set[str]) -> Iterator:
     if not marked:
         return
     seen: set[int] = set()
-    candidates: list = [rc.source for rc in ws.run_configs] + list(ws.python_sources)
-    if hasattr(ws, "compiled_programs"):
-        candidates += [p.program for p in ws.compiled_programs() if p.path in marked]
+    candidates: list = [rc.source for rc in ws.run_configs]
+    candidates += [p.program for p in ws.compiled_programs() if p.path in marked]
     for src in candidates:
         if src.path not in marked or getattr(src, "offsets", None) is None or id(src) in seen:
             continue
@@ -281,11 +280,11 @@ def _embedded_sources(ws: Workspace, marked: set[str]) -> Iterator:
         yield src
 
 
-def _annotations(ws: Workspace) -> Iterator[Suppression]:
+def _annotations(ws: Workspace, marked: set[str]) -> Iterator[Suppression]:
     from linter.sources import yaml as y
 
     for obj in ws.objects:
-        if ANNOTATION not in ws.file_texts.get(obj.path, ""):
+        if obj.path not in marked:
             continue
         value = y.get(obj.get("metadata"), "annotations")
         node = y.get(value, ANNOTATION)
@@ -341,13 +340,20 @@ def apply_suppressions(
 
 
 def _mark(findings: list[Finding], sups: list[Suppression], ws: Workspace) -> list[Finding]:
+    by_path: dict[str, list[Suppression]] = {}
+    for s in sups:
+        by_path.setdefault(s.path, []).append(s)
     out = []
     indexes: dict[str, LineIndex] = {}
     for f in findings:
+        here = by_path.get(f.path)
+        if not here:
+            out.append(f)
+            continue
         text = ws.file_texts.get(f.path)
         offset = _offset(f, text, indexes) if text is not None else -1
         justification = None
-        for s in sups:
+        for s in here:
             if not s.covers(f, offset):
                 continue
             for ref in s.refs:
