@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 _VERSION_RE = re.compile(
     r"^v?(?P<release>\d+(?:\.\d+){0,3})"
@@ -61,6 +61,11 @@ class Version:
         return release[0], release[1]
 
     @property
+    def public(self) -> Version:
+        """0.2.22.1+rhai0 -> 0.2.22.1: a local build label does not make a release newer."""
+        return Version(text=self.text, release=self.release, pre=self.pre, local=None)
+
+    @property
     def line_label(self) -> str:
         return "{}.{}".format(*self.minor_line)
 
@@ -69,9 +74,12 @@ class Version:
 
 
 def try_parse(text: object) -> Version | None:
-    if text is None:
-        return None
-    s = str(text).strip()
+    return None if text is None else _parse(str(text).strip())
+
+
+@lru_cache(maxsize=4096)
+def _parse(s: str) -> Version | None:
+    """Parsed once per distinct string: facts compare their bounds on every question."""
     m = _VERSION_RE.match(s)
     if not m:
         return None

@@ -20,7 +20,6 @@ from linter.checks.pycode import (
     compiled_units,
     enclosing_function,
     file_units,
-    parent_map,
     replace_range,
     str_value,
 )
@@ -64,7 +63,7 @@ def _stored_chunk_id(ctx: CheckContext, units: list[CodeUnit]) -> Iterator[Findi
     for unit in units:
         if KEY not in unit.text:
             continue
-        parents = parent_map(unit.tree)
+        parents = unit.parents
         for use in _key_uses(unit):
             function = enclosing_function(parents, use.node)
             fix = _key_fix(unit, use, variant)
@@ -239,7 +238,7 @@ def chunk_id_not_string(ctx: CheckContext) -> Iterator[Finding]:
     for unit in units:
         if NEW_KEY not in unit.text:
             continue
-        parents = parent_map(unit.tree)
+        parents = unit.parents
         scopes: dict[int, dict[str, str]] = {}
         for value, where in _chunk_id_values(unit.tree, parents):
             if where == "metadata" and not promoted.present(runtime.version):

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from linter.checks import CheckContext
+from linter.checks.runtime import CR_KIND
 from linter.model import Edit, Finding, Fix
 from linter.sources import yaml as y
 from linter.target import cr_distribution, parse_image
-from linter.versions import Version
 from linter.workspace import K8sObject
-
-CR_KIND = "LlamaStackDistribution"
 
 
 def _images(ctx: CheckContext) -> Iterator[tuple[K8sObject, object, object]]:
@@ -108,7 +106,7 @@ def image_behind_platform(ctx: CheckContext) -> Iterator[Finding]:
         return
     for cr, node, info in _images(ctx):
         v = info.llamastack
-        if v is None or v.minor_line != shipped.minor_line or not v < _public(shipped):
+        if v is None or v.minor_line != shipped.minor_line or not v < shipped.public:
             continue
         missing = ctx.kb.features_between(v, shipped)
         lacks = (
@@ -127,11 +125,6 @@ def image_behind_platform(ctx: CheckContext) -> Iterator[Finding]:
             kind=info.family.kind if info.family else "",
             fix=_platform_fix(ctx, cr),
         )
-
-
-def _public(v: Version) -> Version:
-    """0.2.22.1+rhai0 -> 0.2.22.1 (a local build label does not make an image newer)."""
-    return Version(text=v.text, release=v.release, pre=v.pre, local=None)
 
 
 def distribution_name(ctx: CheckContext) -> Iterator[Finding]:

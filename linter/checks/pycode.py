@@ -37,6 +37,14 @@ class CodeUnit:
         return self.source.tree
 
     @property
+    def parents(self) -> dict[int, ast.AST]:
+        """Child id -> parent node, built once per program (several rules ask)."""
+        parents = self.source.meta.get("_parents")
+        if parents is None:
+            parents = self.source.meta["_parents"] = parent_map(self.tree)
+        return parents
+
+    @property
     def where(self) -> str:
         """Logical prefix: the executor's program in a compiled pipeline, else empty."""
         return self.compiled.logical if self.compiled else ""

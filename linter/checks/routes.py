@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from linter.checks import CheckContext
 from linter.checks.chunks import code_runtime
-from linter.checks.pycode import CodeUnit, attribute_chain, compiled_units, file_units, parent_map
+from linter.checks.pycode import CodeUnit, attribute_chain, compiled_units, file_units
 from linter.knowledge import Fact
 from linter.model import Finding, Span
 from linter.target import Runtime
@@ -101,7 +101,7 @@ def _python_routes(unit: CodeUnit, calls: list[Fact]) -> Iterator[tuple[int, int
     """(start, end, route, how it was written) for every URL and SDK call in the code."""
     tree = unit.tree
     constants = _module_constants(tree)
-    parents = parent_map(tree)
+    parents = unit.parents
     sdk = "llama_stack_client" in unit.text or "LlamaStackClient" in unit.text
     for node in ast.walk(tree):
         if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)) and _is_outermost(

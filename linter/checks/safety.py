@@ -33,10 +33,6 @@ COND_RE = re.compile(r"^\$\{env\.[A-Z0-9_]+:\+([^}]*)\}$")
 
 
 # -- SA401 ----------------------------------------------------------------------------------------
-def _public(v: Version) -> Version:
-    return Version(text=v.text, release=v.release, pre=v.pre, local=None)
-
-
 def _requirement(ctx: CheckContext, package_version: Version) -> tuple[str, str] | None:
     """(operator, llama-stack version) the provider release requires, or None (unpinned/unknown)."""
     for fact in ctx.kb.topic("trustyai_fms"):
@@ -50,7 +46,7 @@ def _requirement(ctx: CheckContext, package_version: Version) -> tuple[str, str]
 
 def _satisfies(runtime: Version, op: str, version: str) -> bool:
     want = Version.parse(version)
-    have = _public(runtime)
+    have = runtime.public
     if op == "==":
         return have.release[:3] == want.release[:3] and have.pre == want.pre
     return not have < want

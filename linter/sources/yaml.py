@@ -172,20 +172,16 @@ class YamlSource:
     def span(self, node: Node) -> Span:
         start = node.start_mark.index
         end = node.end_mark.index
-        if isinstance(node, ScalarNode) and node.style in ("|", ">"):
-            end = _trim_block_end(self.text, start, end)
-        elif isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style:
+        # block scalars and block collections end after their trailing blank lines: end at the
+        # last character of content instead
+        block = node.style in ("|", ">") if isinstance(node, ScalarNode) else not node.flow_style
+        if block:
             end = _trim_trailing_space(self.text, start, end)
         return self.span_of_indices(start, end)
 
     def offsets_of(self, node: Node) -> tuple[int, int]:
         """Start and end offsets of a node in the file text."""
         return self.file_offset(node.start_mark.index), self.file_end_offset(node.end_mark.index)
-
-    def line_text(self, line: int) -> str:
-        start = self.file_lines.line_start(line)
-        end = self.file_text.find("\n", start)
-        return self.file_text[start : end if end >= 0 else len(self.file_text)]
 
     # -- embedded documents ----------------------------------------------------------------------
     def embedded(self, node: ScalarNode, parent_indent: int, label: str) -> YamlSource:
@@ -289,13 +285,6 @@ def _index_of(text: str, line: int, column: int) -> int:
     return min(idx + column - 1, len(text))
 
 
-def _trim_block_end(text: str, start: int, end: int) -> int:
-    """Block scalars' end marks sit after trailing blank lines; end at the last content char."""
-    while end > start and text[end - 1] in " \t\r\n":
-        end -= 1
-    return end
-
-
 def _trim_trailing_space(text: str, start: int, end: int) -> int:
     while end > start and text[end - 1] in " \t\r\n":
         end -= 1
@@ -303,14 +292,6 @@ def _trim_trailing_space(text: str, start: int, end: int) -> int:
 
 
 # -- node helpers -----------------------------------------------------------------------------------
-def is_map(node: Node | None) -> bool:
-    return isinstance(node, MappingNode)
-
-
-def is_seq(node: Node | None) -> bool:
-    return isinstance(node, SequenceNode)
-
-
 def is_scalar(node: Node | None) -> bool:
     return isinstance(node, ScalarNode)
 
