@@ -239,13 +239,22 @@ def template_action(text: str, documents: list[Node] | None) -> tuple[str, int] 
                 return _action_at(text, m.start()), m.start()
         return None
     best: int | None = None
-    for doc in documents:
-        for _, node in walk(doc):
-            keys = [k for k, _ in node.value] if isinstance(node, MappingNode) else []
-            for n in [node, *keys]:
-                i = _template_index(text, n)
-                if i is not None and (best is None or i < best):
-                    best = i
+    seen: set[int] = set()
+    stack: list[Node] = list(documents)
+    while stack:  # every node once (aliases too), keys included; no `{{` inside: not entered
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if text.find("{{", node.start_mark.index, node.end_mark.index) < 0:
+            continue
+        i = _template_index(text, node)
+        if i is not None and (best is None or i < best):
+            best = i
+        if isinstance(node, MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
     return (_action_at(text, best), best) if best is not None else None
 
 
