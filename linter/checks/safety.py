@@ -243,18 +243,22 @@ def _patched_modules(code: str, modules: tuple[str, ...]) -> list[str]:
 
 
 def _mounts(ctx: CheckContext, cm_name: str) -> list[RelatedLocation]:
-    out = []
-    for obj in ctx.ws.objects:
-        for path, node in y.walk(obj.node):
-            if path and path[-1] == "configMap" and y.text(y.get(node, "name")) == cm_name:
-                out.append(
-                    RelatedLocation(
-                        path=obj.path,
-                        span=obj.source.span(node),
-                        message=f"{obj.ref} mounts ConfigMap {cm_name}",
-                    )
-                )
-    return out
+    """Where a ConfigMap is mounted (`...configMap: {name: X}` in any object): one walk per run."""
+    index = ctx.cache.get("configmap_mounts")
+    if index is None:
+        index = ctx.cache["configmap_mounts"] = {}
+        for obj in ctx.ws.objects:
+            for path, node in y.walk(obj.node):
+                if path and path[-1] == "configMap":
+                    index.setdefault(y.text(y.get(node, "name")), []).append((obj, node))
+    return [
+        RelatedLocation(
+            path=obj.path,
+            span=obj.source.span(node),
+            message=f"{obj.ref} mounts ConfigMap {cm_name}",
+        )
+        for obj, node in index.get(cm_name, [])
+    ]
 
 
 def runtime_wrapper(ctx: CheckContext) -> Iterator[Finding]:

@@ -227,6 +227,7 @@ def _build(
     except PythonSyntaxError:
         return None
     program.file_text = source.file_text
+    program.file_lines = source.file_lines  # the YAML file's index, not a new one per program
     program.offsets = offsets
     program.end_offsets = ends + [offsets[-1]]
     program.label = logical
