@@ -17,7 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from linter.checks import CheckContext
 from linter.checks.runtime import CR_KIND, user_config_name
-from linter.model import Edit, Finding, Fix, RelatedLocation
+from linter.model import Finding, Fix, RelatedLocation
 from linter.sources import yaml as y
 from linter.workspace import K8sObject
 
@@ -80,29 +80,17 @@ def _configmap_key(
         snippet=other.value,
         related=related,
         name=cm.name,
-        fix=_rename(
-            cm.source, cm.path, other.start_mark.index, other.end_mark.index, want, other.style
-        ),
+        fix=_rename(cm.source, other.start_mark.index, other.end_mark.index, want, other.style),
         **_fields(ctx, want, other.value),
     )
 
 
-def _rename(
-    src: y.YamlSource, path: str, start: int, end: int, text: str, style: str | None
-) -> Fix:
+def _rename(src: y.YamlSource, start: int, end: int, text: str, style: str | None) -> Fix:
     quoted = f"{style}{text}{style}" if style in ('"', "'") else text
     return Fix(
         applicability="safe",
         description=f"rename the key to `{text}`",
-        edits=[
-            Edit(
-                path=path,
-                start_offset=src.file_offset(start),
-                end_offset=src.file_end_offset(end),
-                span=src.span_of_indices(start, end),
-                text=quoted,
-            )
-        ],
+        edits=[src.edit(start, end, quoted)],
     )
 
 
@@ -139,7 +127,7 @@ def _generator_key(
     new_spec = f"{want}={spec.partition('=')[2]}" if "=" in spec else f"{want}={spec}"
     fix = None
     if y.text(node) == spec and not node.style:
-        fix = _rename(k.source, k.path, node.start_mark.index, node.end_mark.index, new_spec, None)
+        fix = _rename(k.source, node.start_mark.index, node.end_mark.index, new_spec, None)
     yield ctx.finding(
         k.path,
         k.source.span(node),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from linter.checks import CheckContext
 from linter.checks.runtime import CR_KIND
-from linter.model import Edit, Finding, Fix
+from linter.model import Finding, Fix
 from linter.sources import yaml as y
 from linter.target import cr_distribution, parse_image
 from linter.workspace import K8sObject
@@ -30,22 +30,11 @@ def _platform_fix(ctx: CheckContext, cr: K8sObject) -> Fix | None:
     if item is None or name_node is not None:
         return None
     key, value = item
-    src = cr.source
-    start = src.file_offset(key.start_mark.index)
-    end = src.file_end_offset(value.end_mark.index)
     name = release.distribution_names[0]
     return Fix(
         applicability="unsafe",
         description=f"use `name: {name}`, the image {ctx.target.label} ships",
-        edits=[
-            Edit(
-                path=cr.path,
-                start_offset=start,
-                end_offset=end,
-                span=src.span_of_indices(key.start_mark.index, value.end_mark.index),
-                text=f"name: {name}",
-            )
-        ],
+        edits=[cr.source.edit(key.start_mark.index, value.end_mark.index, f"name: {name}")],
     )
 
 

@@ -54,20 +54,10 @@ def fact_gone(fact: Fact, version: Version) -> bool:
 
 
 def replace_node_fix(rc: RunConfig, node: Node, text: str, description: str, safe: bool) -> Fix:
-    src = rc.source
-    start, end = node.start_mark.index, node.end_mark.index
     return Fix(
         applicability="safe" if safe else "unsafe",
         description=description,
-        edits=[
-            Edit(
-                path=rc.path,
-                start_offset=src.file_offset(start),
-                end_offset=src.file_end_offset(end),
-                span=src.span_of_indices(start, end),
-                text=text,
-            )
-        ],
+        edits=[rc.source.edit(node.start_mark.index, node.end_mark.index, text)],
     )
 
 
@@ -89,9 +79,7 @@ def entry_line_range(src: y.YamlSource, key: Node, value: Node) -> tuple[int, in
             start = prev
         else:
             break
-    end = value.end_mark.index
-    while end > key.end_mark.index and text[end - 1] in " \t\r\n":
-        end -= 1
+    end = y.trim_end(text, key.end_mark.index, value.end_mark.index)
     nl = text.find("\n", end)
     return start, (nl + 1 if nl >= 0 else len(text))
 

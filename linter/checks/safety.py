@@ -294,21 +294,6 @@ def _remove_wrapper(cm: K8sObject, data: MappingNode, key: Node, value: Node) ->
         edits = [delete_range_edit(src, cm.path, *rng)]
     else:
         data_key = y.get_item(cm.node, "data")[0]
-        end = value.end_mark.index
-        while end > key.start_mark.index and src.text[end - 1] in " \t\r\n":
-            end -= 1
-        fix = replace_node_fix_range(src, cm.path, data_key.start_mark.index, end, "data: {}")
-        edits = [fix]
+        end = y.trim_end(src.text, key.start_mark.index, value.end_mark.index)
+        edits = [src.edit(data_key.start_mark.index, end, "data: {}")]
     return Fix(applicability="unsafe", description=f"remove the `{key.value}` wrapper", edits=edits)
-
-
-def replace_node_fix_range(src: y.YamlSource, path: str, start: int, end: int, text: str):
-    from linter.model import Edit
-
-    return Edit(
-        path=path,
-        start_offset=src.file_offset(start),
-        end_offset=src.file_end_offset(end),
-        span=src.span_of_indices(start, end),
-        text=text,
-    )

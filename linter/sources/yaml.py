@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from linter.model import Span
+from linter.model import Edit, Span
 from linter.sources.yamlscalar import LineIndex, decode_scalar, end_of_char
 
 #: Limits that keep hostile input (alias bombs, huge documents) bounded. A file over a limit is an
@@ -162,6 +162,16 @@ class YamlSource:
             return self.offsets[0]
         return self.end_offsets[min(end_index, len(self.end_offsets)) - 1]
 
+    def edit(self, start: int, end: int, text: str) -> Edit:
+        """Replace `self.text[start:end]` with `text`, as an edit of the file it lives in."""
+        return Edit(
+            path=self.path,
+            start_offset=self.file_offset(start),
+            end_offset=self.file_end_offset(end),
+            span=self.span_of_indices(start, end),
+            text=text,
+        )
+
     def span_of_indices(self, start: int, end: int) -> Span:
         s = self.file_offset(start)
         e = self.file_end_offset(end) if end > start else s
@@ -176,7 +186,7 @@ class YamlSource:
         # last character of content instead
         block = node.style in ("|", ">") if isinstance(node, ScalarNode) else not node.flow_style
         if block:
-            end = _trim_trailing_space(self.text, start, end)
+            end = trim_end(self.text, start, end)
         return self.span_of_indices(start, end)
 
     def offsets_of(self, node: Node) -> tuple[int, int]:
@@ -294,7 +304,8 @@ def _index_of(text: str, line: int, column: int) -> int:
     return min(idx + column - 1, len(text))
 
 
-def _trim_trailing_space(text: str, start: int, end: int) -> int:
+def trim_end(text: str, start: int, end: int) -> int:
+    """`end` moved back over trailing spaces, tabs and line breaks (not before `start`)."""
     while end > start and text[end - 1] in " \t\r\n":
         end -= 1
     return end
