@@ -237,14 +237,6 @@ class KnowledgeBase:
             if f.component == "llamastack" and f.present(newer) and not f.present(older)
         ]
 
-    def operator_level(self, version: str) -> OperatorLevel | None:
-        v = try_parse(version)
-        best = None
-        for level in self.operator_levels:
-            if v is not None and not v < Version.parse(level.version):
-                best = level
-        return best
-
     # -- images ----------------------------------------------------------------------------------
     @cached_property
     def _image_res(self) -> list[tuple[ImageFamily, re.Pattern, list[re.Pattern]]]:

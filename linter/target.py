@@ -350,19 +350,9 @@ def runtime_for_cr(cr: K8sObject, target: Target, kb: KnowledgeBase) -> Runtime 
             False,
             f"distribution {name} on {target.label}",
         )
-    if name and target.release is None:
-        level = kb.operator_level(_operator_version(target)) if _operator_version(target) else None
-        if level and name in level.distributions:
-            info = parse_image(level.distributions[name], kb)
-            if info.llamastack:
-                return Runtime(
-                    info.llamastack, False, f"distribution {name} of operator {level.version}"
-                )
+    # Any other name: RHOAI/ODH operators only know their own (SA104); the upstream operator's
+    # name -> image map (knowledge operator_levels) would need its version, which nothing reveals.
     return default_runtime(target)
-
-
-def _operator_version(target: Target) -> str | None:
-    return target.release.operator if target.release else None
 
 
 def default_runtime(target: Target) -> Runtime | None:
