@@ -220,14 +220,14 @@ def collect(ws: Workspace) -> list[Suppression]:
         is_python = hasattr(src, "tree")
         comments = python_comment_starts(src.text) if is_python else None
         lines = LineIndex(src.text, unicode_breaks=not is_python)
-        file_lines = line_index(src.path, src.file_text)
+        file_lines = src.file_lines  # the file's own index (the file is YAML)
         for d in scan(src.text, lines, comments):
             sup = _build(
                 src.path,
                 src.text,
                 d,
-                _mapper(src.offsets),
-                _end_mapper(src.end_offsets),
+                src.file_offset,
+                src.file_end_offset,
                 lines,
                 file_lines,
                 direct=False,
@@ -250,20 +250,6 @@ def _same_text(a: Suppression, b: Suppression) -> bool:
 
 def _identity(i: int) -> int:
     return i
-
-
-def _mapper(offsets: list[int]) -> Callable[[int], int]:
-    def to_file(i: int) -> int:
-        return offsets[max(0, min(i, len(offsets) - 1))] if offsets else 0
-
-    return to_file
-
-
-def _end_mapper(end_offsets: list[int]) -> Callable[[int], int]:
-    def to_file_end(i: int) -> int:  # i is an exclusive end index
-        return end_offsets[max(0, min(i, len(end_offsets)) - 1)] if end_offsets else 0
-
-    return to_file_end
 
 
 def _embedded_sources(ws: Workspace, marked: set[str]) -> Iterator:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from linter.model import Edit, Fix, Span
-from linter.sources.compiled import CompiledProgram, program_span, reemit_program
+from linter.sources.compiled import CompiledProgram, reemit_program
 from linter.sources.python import PythonSource
 
 
@@ -68,7 +68,7 @@ class CodeUnit:
         return start, end
 
     def span(self, start: int, end: int) -> Span:
-        return program_span(self.source, start, end)
+        return self.source.span_of_indices(start, end)
 
     def node_span(self, node: ast.AST) -> Span:
         return self.span(*self.node_range(node))

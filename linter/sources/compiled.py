@@ -54,7 +54,7 @@ class CompiledProgram:
 
     def span(self, start: int, end: int) -> Span:
         """File span of program characters [start, end)."""
-        return program_span(self.program, start, end)
+        return self.program.span_of_indices(start, end)
 
     @property
     def def_index(self) -> int | None:
@@ -67,30 +67,6 @@ class CompiledProgram:
         if at < 0:
             return None
         return at if text.startswith(needle) else at + 1
-
-
-def program_offset(src: PythonSource, index: int) -> int:
-    """File offset of program character `index` (identity for plain files)."""
-    if src.offsets is None:
-        return index
-    return src.offsets[max(0, min(index, len(src.offsets) - 1))]
-
-
-def program_end_offset(src: PythonSource, end: int) -> int:
-    """File offset just past the raw text of program characters [.., end)."""
-    if src.end_offsets is None:
-        return end
-    if end <= 0:
-        return program_offset(src, 0)
-    return src.end_offsets[min(end, len(src.end_offsets)) - 1]
-
-
-def program_span(src: PythonSource, start: int, end: int) -> Span:
-    s = program_offset(src, start)
-    e = program_end_offset(src, end) if end > start else s
-    sl, sc = src.file_lines.position(s)
-    el, ec = src.file_lines.position(e)
-    return Span.of(sl, sc, el, ec)
 
 
 def may_hold_programs(text: str) -> bool:

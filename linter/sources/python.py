@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from linter.sources.yamlscalar import LineIndex
+from linter.sources.yamlscalar import LineIndex, MappedText
 
 #: Deepest syntax tree accepted: checks walk expressions recursively (a 1,500-term `"a" + "b" + ...`
 #: parses, then exhausts Python's recursion limit). Real programs stay under 30 levels.
@@ -29,7 +29,7 @@ class PythonSyntaxError(Exception):
 
 
 @dataclass
-class PythonSource:
+class PythonSource(MappedText):
     """A Python program: a file, or a program embedded in a compiled pipeline (`parent` set)."""
 
     path: str

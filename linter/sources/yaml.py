@@ -15,7 +15,7 @@ from functools import lru_cache
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from linter.model import Edit, Span
-from linter.sources.yamlscalar import LineIndex, decode_scalar, end_of_char
+from linter.sources.yamlscalar import LineIndex, MappedText, decode_scalar, end_of_char
 
 #: Limits that keep hostile input (alias bombs, huge documents) bounded. A file over a limit is an
 #: SA001 finding. The largest real manifests seen (kserve.yaml, 3.7 MB) hold about 145,000 nodes.
@@ -133,7 +133,7 @@ def compose_all(text: str) -> list[Node]:
 
 
 @dataclass
-class YamlSource:
+class YamlSource(MappedText):
     """One YAML text and its documents, with positions mapped to `path`."""
 
     path: str
@@ -147,21 +147,7 @@ class YamlSource:
     label: str = ""  # logical prefix, e.g. "ConfigMap/llama-stack-config:data.run.yaml"
     meta: dict = field(default_factory=dict)
 
-    # -- positions -------------------------------------------------------------------------------
-    def file_offset(self, index: int) -> int:
-        if self.offsets is None:
-            return index
-        index = max(0, min(index, len(self.offsets) - 1))
-        return self.offsets[index]
-
-    def file_end_offset(self, end_index: int) -> int:
-        """File offset just past the raw text of text[:end_index] (end exclusive)."""
-        if self.offsets is None:
-            return end_index
-        if end_index <= 0:
-            return self.offsets[0]
-        return self.end_offsets[min(end_index, len(self.end_offsets)) - 1]
-
+    # -- positions (file_offset, file_end_offset, span_of_indices: MappedText) ----------------------
     def edit(self, start: int, end: int, text: str) -> Edit:
         """Replace `self.text[start:end]` with `text`, as an edit of the file it lives in."""
         return Edit(
@@ -171,13 +157,6 @@ class YamlSource:
             span=self.span_of_indices(start, end),
             text=text,
         )
-
-    def span_of_indices(self, start: int, end: int) -> Span:
-        s = self.file_offset(start)
-        e = self.file_end_offset(end) if end > start else s
-        sl, sc = self.file_lines.position(s)
-        el, ec = self.file_lines.position(e)
-        return Span.of(sl, sc, el, ec)
 
     def span(self, node: Node) -> Span:
         start = node.start_mark.index

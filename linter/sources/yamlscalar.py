@@ -27,6 +27,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from linter.model import Span
+
 __all__ = [
     "DecodedScalar",
     "LineIndex",
@@ -549,6 +551,37 @@ def end_of_char(dec: DecodedScalar, i: int) -> int:
 
 # --------------------------------------------------------------------------
 # Line/column index.
+
+
+class MappedText:
+    """Positions of a text that may live inside a file's string (an embedded run.yaml, a compiled
+    component): `offsets[i]` is the file index of character i, `end_offsets[i]` the index just
+    past its raw text (escapes make it longer); both None for a whole file. Mixed into the YAML and
+    Python sources, which provide `offsets`, `end_offsets` and `file_lines`."""
+
+    offsets: list[int] | None
+    end_offsets: list[int] | None
+    file_lines: LineIndex
+
+    def file_offset(self, index: int) -> int:
+        if self.offsets is None:
+            return index
+        return self.offsets[max(0, min(index, len(self.offsets) - 1))]
+
+    def file_end_offset(self, end_index: int) -> int:
+        """File offset just past the raw text of text[:end_index] (end exclusive)."""
+        if self.offsets is None:
+            return end_index
+        if end_index <= 0:
+            return self.offsets[0]
+        return self.end_offsets[min(end_index, len(self.end_offsets)) - 1]
+
+    def span_of_indices(self, start: int, end: int) -> Span:
+        s = self.file_offset(start)
+        e = self.file_end_offset(end) if end > start else s
+        sl, sc = self.file_lines.position(s)
+        el, ec = self.file_lines.position(e)
+        return Span.of(sl, sc, el, ec)
 
 
 def line_index(path: str, text: str) -> LineIndex:
