@@ -195,7 +195,9 @@ class YamlSource(MappedText):
         try:
             docs = compose_all(value)
         except YamlParseError as exc:
-            child_index = _index_of(value, exc.line, exc.column)
+            lines = LineIndex(value)  # the parser's own line breaks (\r, NEL, ... too)
+            line = min(max(exc.line, 1), lines.line_count)
+            child_index = min(lines.line_start(line) + max(exc.column, 1) - 1, len(value))
             line, col = self.file_lines.position(offsets[min(child_index, len(offsets) - 1)])
             raise YamlParseError(exc.message, line, col) from None
         return YamlSource(
@@ -271,16 +273,6 @@ def parse_file(path: str, text: str) -> YamlSource:
         file_text=text,
         file_lines=LineIndex(text),
     )
-
-
-def _index_of(text: str, line: int, column: int) -> int:
-    idx = 0
-    for _ in range(line - 1):
-        nl = text.find("\n", idx)
-        if nl < 0:
-            return len(text)
-        idx = nl + 1
-    return min(idx + column - 1, len(text))
 
 
 def trim_end(text: str, start: int, end: int) -> int:
