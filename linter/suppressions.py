@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 ANNOTATION = "stackalign.io/ignore"
 MARKER = "stackalign"
+_NEWLINE = re.compile("\n")
 DIRECTIVE = re.compile(
     r"(?:(?<=\s)|^)#[ \t]*stackalign:[ \t]*(?P<kind>ignore-file|ignore)[ \t]*"
     r"\[(?P<rules>[^\]\n]*)\][ \t]*(?P<reason>[^\n]*)",
@@ -124,7 +125,7 @@ def python_comment_starts(text: str) -> set[int] | None:
     import io
     import tokenize
 
-    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]  # tokenize's lines
+    line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]  # tokenize's lines: \n only
     starts = set()
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text, newline="\n").readline):

@@ -667,9 +667,9 @@ _EMIT_ESCAPES: dict[str, str] = {
 }
 # Characters where write_double_quoted may act: space (fold point) and every
 # character it escapes.  Anything else is copied and can be skipped over.
-_DQ_ACT = re.compile(r"[^\x21\x23-\x5b\x5d-\x7e]")
-_DQ_ACT_UNICODE = r"[^\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]"  # compiled on first use (10 ms: not at start-up)
-_SQ_ACT = re.compile("[ \n\x85\u2028\u2029']")
+_DQ_ACT = r"[^\x21\x23-\x5b\x5d-\x7e]"  # the emitter patterns compile on first use (--fix)
+_DQ_ACT_UNICODE = r"[^\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]"
+_SQ_ACT = "[ \n\x85\u2028\u2029']"
 _SQ_BREAKS = "\n\x85\u2028\u2029"
 
 
@@ -757,7 +757,7 @@ def emit_double_quoted(
     """
     w = _Writer(column, indent, width, line_break)
     w.write_indicator('"', True)
-    act = _compiled(_DQ_ACT_UNICODE) if allow_unicode else _DQ_ACT
+    act = _compiled(_DQ_ACT_UNICODE if allow_unicode else _DQ_ACT)
     text, n = value, len(value)
     best_width = w.best_width
     start = end = 0
@@ -845,16 +845,16 @@ def emit_single_quoted(
         if spaces or breaks:
             end += 1
         else:
-            match = _SQ_ACT.search(text, end + 1)
+            match = _compiled(_SQ_ACT).search(text, end + 1)
             end = match.start() if match else n
     w.write_indicator("'", False)
     return "".join(w.out)
 
 
-_SPECIAL_ASCII = re.compile(r"[^\n\x20-\x7e]")
-_SPECIAL_UNICODE = r"[^\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010fffe]|\ufeff"  # compiled on first use
-_BREAK_SPACE = re.compile("[\n\x85\u2028\u2029] ")
-_SPACE_BREAK = re.compile(" [\n\x85\u2028\u2029]")
+_SPECIAL_ASCII = r"[^\n\x20-\x7e]"
+_SPECIAL_UNICODE = r"[^\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010fffe]|\ufeff"
+_BREAK_SPACE = "[\n\x85\u2028\u2029] "
+_SPACE_BREAK = " [\n\x85\u2028\u2029]"
 
 
 def choose_quoted_style(value: str, *, allow_unicode: bool = False) -> str:
@@ -866,8 +866,12 @@ def choose_quoted_style(value: str, *, allow_unicode: bool = False) -> str:
     followed by a line break, or a special character (any non-printable, and
     with ``allow_unicode=False`` any non-ASCII) occurs.
     """
-    special = _compiled(_SPECIAL_UNICODE) if allow_unicode else _SPECIAL_ASCII
-    if special.search(value) or _BREAK_SPACE.search(value) or _SPACE_BREAK.search(value):
+    special = _compiled(_SPECIAL_UNICODE if allow_unicode else _SPECIAL_ASCII)
+    if (
+        special.search(value)
+        or _compiled(_BREAK_SPACE).search(value)
+        or _compiled(_SPACE_BREAK).search(value)
+    ):
         return '"'
     return "'"
 
