@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -173,3 +174,25 @@ def test_the_fast_exit_is_skipped_under_a_tracer_or_profiler(tmp_path, traced):
     done = subprocess.run([sys.executable, "-c", driver], capture_output=True, text=True, env=env)
     assert done.returncode == 0 and done.stdout.startswith(f"stackalign {__version__}\n")
     assert ("exit handlers ran" in done.stdout) == traced
+
+
+@pytest.mark.parametrize(
+    "odd_line",
+    ["# U+2028 is no line break in Python:\u2028see?\n", "# a page break\x0c\n"],
+    ids=["u2028", "form-feed"],
+)
+def test_python_positions_and_snippets_count_lines_as_python_does(tmp_path, odd_line):
+    """A Python file's lines end at \\n only: U+2028 in a comment does not move later findings, and
+    the text report's snippet (form feed included) is the finding's own line."""
+    shutil.copytree(STORY, tmp_path / "story")
+    component = tmp_path / "story/pipelines/ingest_pipeline.py"
+    component.write_text(odd_line + component.read_text(encoding="utf-8"), encoding="utf-8")
+    r = invoke(["lint", "--no-color", "pipelines/ingest_pipeline.py"], tmp_path / "story")
+    lines = r.output.splitlines()
+    at = lines.index(
+        next(line for line in lines if line.startswith("pipelines/ingest_pipeline.py:69:21: SA301"))
+    )
+    assert lines[at + 1] == '   69 |                     "stored_chunk_id": f"{document_id}-{i}",'
+    invoke(["lint", "--fix", "pipelines/ingest_pipeline.py"], tmp_path / "story")
+    fixed = component.read_text(encoding="utf-8").split("\n")
+    assert fixed[68] == '                    "chunk_id": f"{document_id}-{i}",'  # the fix hit line 69
