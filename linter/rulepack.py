@@ -50,6 +50,22 @@ class RuleExample:
 
 
 @dataclass
+class RuleFix:
+    """Whether a rule's findings come with a fix, and how safe those fixes are (ruff's "Fix is
+    always / sometimes / not available")."""
+
+    __pydantic_config__ = STRICT
+    availability: Literal["always", "sometimes", "never"] = "never"
+    applicability: list[Literal["safe", "unsafe"]] = container(
+        list, "the applicabilities its fixes can have (empty when availability is never)"
+    )
+
+    def __post_init__(self) -> None:
+        if (self.availability == "never") != (not self.applicability):
+            raise ValueError("fix.applicability lists the fixes' applicabilities, unless never")
+
+
+@dataclass
 class Rule:
     """One rule file under rules/: identity, level, check kind, triggers, messages, help, examples."""
 
@@ -74,6 +90,7 @@ class Rule:
         ),
     )
     tags: list[str] = container(list)
+    fix: RuleFix = field(default_factory=RuleFix)
     precision: Literal["very-high", "high", "medium", "low"] = "high"
 
     def triggers_for(self, kind: str) -> list[str]:

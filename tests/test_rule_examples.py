@@ -44,6 +44,11 @@ def test_rule_example(tmp_path, rule, index, example):
             assert (f.span.end.line, f.span.end.column) == (e.end_line, e.end_column)
         if e.message_contains:
             assert e.message_contains in f.message
+    for f in own:  # what the rule file declares about its fixes holds for every finding
+        if rule.fix.availability == "always":
+            assert f.fix is not None, f.message
+        if f.fix is not None:
+            assert f.fix.applicability in rule.fix.applicability, (f.fix.applicability, rule.id)
     if example.fixed is not None:
         edits = select_edits(own, unsafe=example.unsafe)
         assert edits, "the example promises a fix"
