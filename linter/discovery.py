@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-YAML_SUFFIXES = (".yaml", ".yml")
 KIND_BY_SUFFIX = {
     ".yaml": "yaml",
     ".yml": "yaml",

@@ -63,7 +63,6 @@ class FixOutcome:
     # (after the BOM), line endings already converted to the file's: replaying them on the original
     # text gives the fixed text, so nothing outside them changed
     edits: dict[str, list[list[Edit]]] = field(default_factory=dict)
-    passes: int = 0
     result: object = None  # the RunResult after the last pass (what remains)
     initial: object = None  # the RunResult of the first pass (what was found before fixing)
 
@@ -123,7 +122,6 @@ def fix_repository(opts, unsafe: bool, max_passes: int = MAX_PASSES) -> FixOutco
         chosen = select_edits(candidates, unsafe)
         if not chosen:
             break
-        out.passes += 1
         progress = False
         for rel, edits in chosen.items():
             abspath = str((opts.cwd / rel).absolute())

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from linter.model import Edit, Finding, Fix, Span
-from linter.sources.yamlscalar import LineIndex, line_index
+from linter.positions import LineIndex, line_index
 
 if TYPE_CHECKING:
     from linter.checks import CheckContext

@@ -282,7 +282,6 @@ class ImageInfo:
     digest: str | None
     family: object = None  # ImageFamily
     llamastack: Version | None = None
-    platform_release: str | None = None
     problem: str | None = None  # why the version cannot be read
 
 
@@ -324,7 +323,6 @@ def parse_image(ref: str, kb: KnowledgeBase) -> ImageInfo:
             if release is None:
                 info.problem = f"tag names {fam.platform.upper()} {groups['platform']}, which the knowledge base does not know"
                 return info
-            info.platform_release = release.version
             info.llamastack = Version.parse(release.llamastack)
             return info
     info.problem = f"tag `{tag}` does not carry a version"

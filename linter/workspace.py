@@ -12,7 +12,6 @@ from yaml.nodes import MappingNode, Node
 
 from linter.sources import yaml as y
 
-RUN_CONFIG_MARKERS = ("providers", "apis")
 EMBEDDED_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -127,7 +126,7 @@ class Workspace:
         self.add_yaml(source)
 
     def _template_problem(self, rel: str, text: str, action: tuple[str, int], extra: str) -> None:
-        from linter.sources.yamlscalar import LineIndex
+        from linter.positions import LineIndex
 
         line, col = LineIndex(text).position(action[1])
         reason = f"`{action[0]}` at line {line}{extra}"
@@ -143,9 +142,6 @@ class Workspace:
 
     def configmaps_named(self, name: str) -> list[K8sObject]:
         return [o for o in self.objects if o.kind == "ConfigMap" and o.name == name]
-
-    def run_configs_of_configmap(self, name: str) -> list[RunConfig]:
-        return [rc for rc in self.run_configs if rc.configmap_name == name]
 
     # -- building ----------------------------------------------------------------------------------
     def add_yaml(self, source: y.YamlSource) -> None:

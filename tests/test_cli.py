@@ -195,4 +195,6 @@ def test_python_positions_and_snippets_count_lines_as_python_does(tmp_path, odd_
     assert lines[at + 1] == '   69 |                     "stored_chunk_id": f"{document_id}-{i}",'
     invoke(["lint", "--fix", "pipelines/ingest_pipeline.py"], tmp_path / "story")
     fixed = component.read_text(encoding="utf-8").split("\n")
-    assert fixed[68] == '                    "chunk_id": f"{document_id}-{i}",'  # the fix hit line 69
+    assert (
+        fixed[68] == '                    "chunk_id": f"{document_id}-{i}",'
+    )  # the fix hit line 69

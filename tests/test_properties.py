@@ -21,8 +21,8 @@ from yaml.nodes import MappingNode, ScalarNode
 
 from linter.engine import Options, run
 from linter.fixes import apply_edits, fix_repository, select_edits, write_fixed
+from linter.positions import LineIndex
 from linter.sources import yaml as y
-from linter.sources.yamlscalar import LineIndex
 from linter.workspace import Workspace
 from tests.helpers import pack, select_rules
 

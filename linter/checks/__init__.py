@@ -33,20 +33,16 @@ CHECKS: dict[str, str] = {
     "compiled_pipeline_stale": "linter.checks.stale:compiled_pipeline_stale",
     "api_route_unavailable": "linter.checks.routes:api_route_unavailable",
     "unused_suppression": "linter.suppressions:unused_suppression",
-    "run_config_version": "linter.checks.run_config:run_config_version",
-    "milvus_schema_override": "linter.checks.run_config:milvus_schema_override",
-    "run_config_schema": "linter.checks.run_config:run_config_schema_check",
-    "embedding_dimension_mismatch": "linter.checks.run_config:embedding_dimension_mismatch",
-    "env_substitution_syntax": "linter.checks.run_config:env_substitution_syntax",
+    "run_config_version": "linter.checks.runconfig.version:run_config_version",
+    "milvus_schema_override": "linter.checks.runconfig.milvus:milvus_schema_override",
+    "run_config_schema": "linter.checks.runconfig.schema:run_config_schema_check",
+    "embedding_dimension_mismatch": "linter.checks.runconfig.embedding:embedding_dimension_mismatch",
+    "env_substitution_syntax": "linter.checks.runconfig.env:env_substitution_syntax",
     "user_config_key": "linter.checks.crd:user_config_key",
     "cr_field_unavailable": "linter.checks.crd:cr_field_unavailable",
     "unsupported_safety_provider": "linter.checks.safety:unsupported_safety_provider",
     "runtime_wrapper": "linter.checks.safety:runtime_wrapper",
 }
-
-
-def register(kind: str, target: str) -> None:
-    CHECKS[kind] = target
 
 
 def load_check(kind: str) -> Callable[[CheckContext], Iterable[Finding]]:

@@ -13,8 +13,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from linter.checks import CheckContext
-from linter.checks.pycode import (
+from linter.analysis.pycode import (
     CodeUnit,
     call_name,
     compiled_units,
@@ -23,6 +22,7 @@ from linter.checks.pycode import (
     replace_range,
     str_value,
 )
+from linter.checks import CheckContext
 from linter.model import Finding, Fix
 from linter.target import Runtime, default_runtime
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from linter.analysis.runtime import CR_KIND
 from linter.checks import CheckContext
-from linter.checks.runtime import CR_KIND
 from linter.model import Finding, Fix
 from linter.sources import yaml as y
 from linter.target import cr_distribution, parse_image

@@ -12,9 +12,9 @@ import ast
 import re
 from collections.abc import Iterator
 
+from linter.analysis.pycode import CodeUnit, attribute_chain, compiled_units, file_units
 from linter.checks import CheckContext
 from linter.checks.chunks import code_runtime
-from linter.checks.pycode import CodeUnit, attribute_chain, compiled_units, file_units
 from linter.knowledge import Fact
 from linter.model import Finding, Span
 from linter.target import Runtime
@@ -202,7 +202,7 @@ def _curl_routes(text: str) -> Iterator[tuple[int, int, str]]:
 
 
 def _text_span(text: str, start: int, end: int) -> Span:
-    from linter.sources.yamlscalar import LineIndex
+    from linter.positions import LineIndex
 
     lines = LineIndex(text, unicode_breaks=False)  # a shell script: lines end at \n only
     sl, sc = lines.position(start)

@@ -14,16 +14,10 @@ from collections.abc import Iterator
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from linter.checks import CheckContext
-from linter.checks.run_config import (
-    delete_range_edit,
-    entry_line_range,
-    logical,
-    providers,
-    replace_node_fix,
-    run_configs,
-)
+from linter.checks.runconfig import logical, providers, run_configs
 from linter.model import Finding, Fix, RelatedLocation
 from linter.sources import yaml as y
+from linter.sources.yamledit import delete_range_edit, entry_line_range, replace_node_fix
 from linter.target import Runtime
 from linter.versions import Version, try_parse
 from linter.workspace import K8sObject, RunConfig
@@ -129,7 +123,7 @@ def _pinned(ctx, rc: RunConfig, rt: Runtime, node: Node, module: str, package: s
     fix = None
     if better is not None and better != pin and isinstance(node, ScalarNode):
         text = f"{package}=={better}"
-        fix = replace_node_fix(rc, node, text, f"pin `{text}`", safe=False)
+        fix = replace_node_fix(rc.source, node, text, f"pin `{text}`", safe=False)
     yield ctx.finding(
         rc.path,
         rc.source.span(node),

@@ -16,8 +16,8 @@ import textwrap
 import tokenize
 from collections.abc import Iterator
 
+from linter.analysis.pycode import CodeUnit, compiled_units, file_units
 from linter.checks import CheckContext
-from linter.checks.pycode import CodeUnit, compiled_units, file_units
 from linter.model import Finding, RelatedLocation, Span
 from linter.sources.compiled import CompiledProgram
 

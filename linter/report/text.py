@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from linter.model import Finding
-from linter.sources.yamlscalar import LineIndex, line_index
+from linter.positions import LineIndex, line_index
 
 COLORS = {"error": "\x1b[31m", "warning": "\x1b[33m", "note": "\x1b[36m"}
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from linter.sources.yamlscalar import LineIndex, MappedText
+from linter.positions import LineIndex, MappedText
 
 #: Deepest syntax tree accepted: checks walk expressions recursively (a 1,500-term `"a" + "b" + ...`
 #: parses, then exhausts Python's recursion limit). Real programs stay under 30 levels.

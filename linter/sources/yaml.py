@@ -15,16 +15,14 @@ from functools import lru_cache
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from linter.model import Edit, Span
-from linter.sources.yamlscalar import LineIndex, MappedText, decode_scalar, end_of_char
+from linter.positions import LineIndex, MappedText
+from linter.sources.yamlscalar import decode_scalar, end_of_char
 
 #: Limits that keep hostile input (alias bombs, huge documents) bounded. A file over a limit is an
 #: SA001 finding. The largest real manifests seen (kserve.yaml, 3.7 MB) hold about 145,000 nodes.
 MAX_NODES_PER_WALK = 200_000
 MAX_NODES_PER_FILE = 500_000  # nodes composed per text: bounds parse time (~2 s) and memory
 MAX_EMBEDDED_CHARS = 2 * 1024 * 1024  # an embedded document (`run.yaml: |`), mapped per char
-#: libyaml refuses flow or block nesting deeper than this (its own limit, not configurable here);
-#: checks that recurse over nodes stay within Python's recursion limit because of it.
-MAX_NESTING_DEPTH = 1000
 
 #: Helm's template actions: the file is a template, not YAML, until `helm template` renders it.
 #: (`{{$labels.x}}` in Prometheus rules and `{{$.inputs...}}` in KFP pipelines are data, not these.)

@@ -12,9 +12,9 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from linter.positions import LineIndex
 from linter.sources.yamlscalar import (
     DecodedScalar,
-    LineIndex,
     ScalarDecodeError,
     choose_quoted_style,
     decode_scalar,

@@ -70,9 +70,6 @@ class CodeUnit:
     def span(self, start: int, end: int) -> Span:
         return self.source.span_of_indices(start, end)
 
-    def node_span(self, node: ast.AST) -> Span:
-        return self.span(*self.node_range(node))
-
     def segment(self, node: ast.AST) -> str:
         start, end = self.node_range(node)
         return self.text[start:end]
