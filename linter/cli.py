@@ -92,6 +92,12 @@ def cli() -> None:
 @click.option("--ignore", multiple=True, help="Skip these rules (ids, prefixes or names).")
 @click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable).")
 @click.option(
+    "--no-respect-gitignore",
+    "no_gitignore",
+    is_flag=True,
+    help="Also lint files that .gitignore (and .git/info/exclude) ignore.",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "note"]),
     default="warning",
@@ -145,6 +151,7 @@ def lint(
     sarif_include_suppressed,
     baseline_path=None,
     write_baseline_path=None,
+    no_gitignore=False,
 ):
     """Lint PATHS (default: the current directory)."""
     from linter.discovery import file_kind
@@ -169,6 +176,7 @@ def lint(
         exclude=list(exclude),
         config=config,
         cwd=cwd,
+        respect_gitignore=not no_gitignore,
     )
     clock.append(time.perf_counter())
     _check_rule_names(opts)
@@ -365,6 +373,8 @@ def _hashed_texts(result, cwd: Path) -> dict[str, str]:
 
 def _target_line(result) -> str:
     t = result.target
+    if not t.platform and t.unknown:
+        return f"Target: unknown (from {t.source}: {t.note})"
     if not t.platform:
         return (
             "Target: none detected (pass --target rhoai=2.25 or set `target:` in .stackalign.yaml)"
@@ -441,6 +451,35 @@ def targets(path: str):
     click.echo(f"Detected in {path}: " + _target_line(result).removeprefix("Target: "))
     if result.target.note:
         click.echo(f"  ({result.target.note})")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "dot", "mermaid"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--target", "targets", multiple=True, metavar="KEY=VERSION", help="As for `lint`.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the graph to FILE.")
+def graph(paths, fmt, targets, output):
+    """The deployment model of PATHS (default: .): LlamaStack servers and their versions, the run
+    configs each reads and the clients that call it, with the evidence for every edge."""
+    from linter.engine import Options, run
+    from linter.report.graph import render
+
+    cwd = Path.cwd()
+    opts = Options(
+        paths=list(paths) or ["."],
+        target=_parse_targets(targets),
+        config=_load_config(None, cwd),
+        cwd=cwd,
+        select=["SA0"],  # the model is built whatever the selection; no rule needs to run
+    )
+    result = run(opts)
+    _emit(render(result.model, fmt), output)
 
 
 @cli.command()

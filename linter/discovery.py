@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import errno
 import fnmatch
 import os
@@ -73,17 +74,19 @@ def discover(
     cwd: Path,
     exclude: list[str],
     skipped: list[Skipped],
+    respect_gitignore: bool = False,
 ) -> Iterator[DiscoveredFile]:
-    """Yield lintable files under `roots` once each; never leave a root through a symlink."""
+    """Yield lintable files under `roots` once each (a file named and also inside a named folder
+    too); never leave a root through a symlink; skip what git ignores when asked."""
     seen: set[str] = set()
     for root in roots:
-        root = root.absolute()
+        root = Path(os.path.normpath(root.absolute()))
         if root.is_file() or (root.is_symlink() and not root.is_dir()):
             rel = display_path(root, cwd)
             kind = file_kind(root.name)
             real = os.path.realpath(root)
             if kind and real not in seen:
-                seen.add(real)
+                seen.update((real, str(root)))
                 yield DiscoveredFile(str(root), rel, kind, True)
             elif kind is None:
                 skipped.append(Skipped(rel, "not a YAML, Python or shell file"))
@@ -91,11 +94,24 @@ def discover(
         if not root.is_dir():
             skipped.append(Skipped(display_path(root, cwd), "no such file or directory"))
             continue
-        yield from _walk(root, cwd, exclude, skipped, seen)
+        ignored = None
+        if respect_gitignore:
+            from linter.gitcontext import ignored_paths
+
+            ignored = ignored_paths(root)
+        yield from _walk(root, cwd, exclude, skipped, seen, ignored)
 
 
-def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], seen: set[str]):
+def _walk(
+    root: Path,
+    cwd: Path,
+    exclude: list[str],
+    skipped: list[Skipped],
+    seen: set[str],
+    ignored: tuple[set[str], set[str]] | None = None,
+):
     """Walk with plain strings (a Path per file costs more than the prefilter does)."""
+    ignored_files, ignored_dirs = ignored or (set(), set())
     real_root = os.path.realpath(root)
     root_rel = display_path(root, cwd)
     prefix = "" if root_rel == "." else root_rel + "/"
@@ -126,6 +142,8 @@ def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], see
             if is_dir:
                 if name in ALWAYS_SKIP_DIRS or (exclude and excluded(rel, exclude)):
                     continue
+                if ignored_dirs and e.path + os.sep in ignored_dirs:
+                    continue
                 if is_link:  # linted at its real place, or outside the folder: never followed
                     real = os.path.realpath(e.path)
                     reason = (
@@ -139,6 +157,8 @@ def _walk(root: Path, cwd: Path, exclude: list[str], skipped: list[Skipped], see
                 continue
             kind = file_kind(name)
             if kind is None or (exclude and excluded(rel, exclude)):
+                continue
+            if (ignored_files and e.path in ignored_files) or (seen and e.path in seen):
                 continue
             if is_link:
                 if not os.path.exists(e.path):
@@ -203,6 +223,9 @@ class Prefilter:
 
     def wants(self, kind: str, data: bytes) -> str | None:
         """ "eager", "lazy" or None."""
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            # UTF-16 text holds no UTF-8 trigger: look in its decoded text (it becomes SA001)
+            data = data.decode("utf-16", "replace").encode("utf-8", "replace")
         lazy = False
         for first, rests in self.groups.get(kind, ()):
             if first not in data:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from linter.analysis.deployment import DeploymentModel
 from linter.checks import CheckContext, load_check
 from linter.config import Config, config_selects
 from linter.discovery import (
@@ -17,18 +20,20 @@ from linter.discovery import (
     Prefilter,
     Skipped,
     discover,
+    display_path,
     find_project_root,
 )
-from linter.gitcontext import context_files
+from linter.gitcontext import context_files, grep_files
 from linter.knowledge import KnowledgeBase, load_knowledge
 from linter.model import Finding, Level
 from linter.resources import knowledge_dir, rules_dir
 from linter.rulepack import Rule, load_rules
 from linter.sources.compiled import may_hold_programs
 from linter.sources.decode import decode_bytes, decode_position
+from linter.sources.yaml import YamlParseError, YamlSource, parse_file
 from linter.suppressions import POST_CHECKS, apply_suppressions
 from linter.target import Target, detect_target, target_from_setting
-from linter.workspace import ParseProblem, Workspace
+from linter.workspace import RUN_YAML, K8sObject, ParseProblem, Workspace, objects_in
 
 
 @dataclass
@@ -48,6 +53,7 @@ class Options:
     prefilter: bool = (
         True  # False: parse every file of a known kind (tests prove it changes nothing)
     )
+    respect_gitignore: bool = True  # a folder inside a git work tree: skip what git ignores
 
 
 @dataclass
@@ -63,6 +69,7 @@ class RunResult:
     parsed: int
     errors: list[str] = field(default_factory=list)  # internal errors in checks: exit code 2
     timings: list[tuple[str, float]] = field(default_factory=list)  # (phase, seconds), in order
+    model: DeploymentModel | None = None
 
 
 def select_rules(rules: list[Rule], opts: Options) -> list[Rule]:
@@ -126,107 +133,235 @@ def _too_large(size: int) -> str:
     return f"file is larger than the {MAX_FILE_BYTES // mib} MiB limit ({size / mib:.1f} MiB)"
 
 
+@dataclass
+class Scope:
+    """What one run reads (its context) and what it reports.
+
+    Naming files (pre-commit) inside a project reads the whole project as context and reports the
+    named files only; naming folders reads and reports those folders."""
+
+    cwd: Path
+    requested: list[Path]  # normalized absolute paths
+    project: Path | None
+    files_mode: bool
+    context_roots: list[Path]
+    report_files: set[str] = field(default_factory=set)  # display paths of named files
+    report_dirs: list[str] = field(default_factory=list)  # display paths of named folders
+
+    @property
+    def reports_everything(self) -> bool:
+        return self.context_roots == self.requested and not self.files_mode
+
+    def reports(self, rel: str) -> bool:
+        """Whether a finding in `rel` (a display path) is reported: one set lookup per file, and
+        one prefix test per named folder (never path arithmetic per pair)."""
+        if self.reports_everything or rel in self.report_files:
+            return True
+        for d in self.report_dirs:
+            if d == "." and not rel.startswith("../"):
+                return True
+            if rel == d or rel.startswith(d + "/"):
+                return True
+        return rel == "."
+
+
+def plan_scope(opts: Options) -> Scope:
+    cwd = opts.cwd
+    requested = [Path(os.path.normpath(os.path.abspath(cwd / p))) for p in opts.paths or ["."]]
+    first = requested[0]
+    project = find_project_root(first if first.is_dir() else first.parent)
+    files_mode = all(p.is_file() for p in requested)
+    context_roots = requested
+    if project is not None and files_mode and all(_inside(p, project) for p in requested):
+        context_roots = [project]
+    scope = Scope(cwd, requested, project, files_mode, context_roots)
+    for p in requested:
+        shown = display_path(p, cwd)
+        (scope.report_files.add(shown) if p.is_file() else scope.report_dirs.append(shown))
+    return scope
+
+
+def rules_to_check(pack: list[Rule], selected: list[Rule], opts: Options) -> list[Rule]:
+    """The rules whose checks run: the selected ones, or, when a selected rule reports on the
+    others' results (SA003 unused suppressions), every rule the configuration enables, so that
+    selecting a rule never changes its verdicts."""
+    if not any(r.check in POST_CHECKS for r in selected):
+        return selected
+    enabled = select_rules(pack, replace(opts, select=["SA"]))  # --ignore and `off` still apply
+    chosen = {r.id for r in selected}
+    return enabled + [r for r in selected if r.id not in {e.id for e in enabled} and r.id in chosen]
+
+
 def run(
     opts: Options, kb: KnowledgeBase | None = None, rules: list[Rule] | None = None
 ) -> RunResult:
+    """Lint. `rules` is the rule pack (default: the built-in one with the configuration's extra
+    rule files); `opts` selects among its rules. What is read and parsed never depends on the
+    selection: the prefilter uses every rule's triggers and the deployment model's."""
     clock = time.perf_counter
     timings: list[tuple[str, float]] = []
     t = clock()
     if kb is None or rules is None:
-        kb, all_rules = load_pack(opts)
-        rules = select_rules(all_rules, opts)
+        kb, rules = load_pack(opts)
+    selected = select_rules(rules, opts)
+    checked = rules_to_check(rules, selected, opts)
     timings.append(("rule pack (in-process cache)", clock() - t))
+
     t = clock()
-    cfg = opts.config or Config()
-    cwd = opts.cwd
-    requested = [(cwd / p) for p in opts.paths] or [cwd]
-
-    # Context: the whole project when linting files inside one (pre-commit passes file names).
-    project = find_project_root(requested[0] if requested[0].is_dir() else requested[0].parent)
-    context_roots = requested
-    files_mode = all(p.is_file() for p in requested)
-    if project is not None and files_mode and all(_inside(p, project) for p in requested):
-        context_roots = [project]
-    report_roots = [Path(os.path.normpath(p.absolute())) for p in requested]
-
-    exclude = list(opts.exclude) + list(cfg.exclude)
-    skipped: list[Skipped] = []
-    triggers: dict[str, list[str]] = {}
-    lazy: dict[str, list[str]] = {}
-    for rule in rules:
-        for kind in rule.file_kinds:
-            (lazy if rule.lazy else triggers).setdefault(kind, []).extend(rule.triggers_for(kind))
-    triggers.setdefault("yaml", []).extend(detection_triggers(kb))
-    if not opts.prefilter:
-        triggers = {kind: [""] for kind in ("yaml", "python", "shell")}
-        lazy = {}
-    prefilter = Prefilter(triggers, lazy)
-    ws = Workspace(root=str(cwd))
-
-    listed = None
-    if files_mode and project is not None and context_roots == [project]:
-        searched = {k: triggers.get(k, []) + lazy.get(k, []) for k in {*triggers, *lazy}}
-        listed = context_files(project, cwd, searched, exclude, requested, opts.overlay)
-    files = list(listed if listed is not None else discover(context_roots, cwd, exclude, skipped))
-    if exclude or cfg.include:
-        files = [f for f in files if config_selects(f.rel, f.explicit, exclude, cfg.include)]
-    # In files mode (pre-commit), Python and shell files besides the given ones are context for one
-    # thing only: the component sources behind a compiled pipeline (SA303). They are read only if a
-    # given file turns out to be one, so a one-file commit does not lint the whole repository.
-    given = [f for f in files if _reported(f.rel, cwd, report_roots)] if files_mode else files
-    now, deferred = files, []
-    if files_mode:
-        now = [f for f in files if f.kind == "yaml" or f in given]
-        deferred = [f for f in files if f.kind != "yaml" and f not in given]
-    for f in now:
-        ws.files_seen += 1
-        _load(ws, f, prefilter, f.explicit, opts.overlay)
-    if deferred and any(may_hold_programs(ws.file_texts.get(f.rel, "")) for f in given):
-        for f in deferred:
-            ws.files_seen += 1
-            _load(ws, f, prefilter, f.explicit, opts.overlay)
-    ws.link_generators()
+    scope = plan_scope(opts)
+    prefilter, triggers, lazy = _prefilter(rules, kb, opts)
+    files, skipped, searched = _list_files(scope, opts, triggers, lazy)
+    ws = _read_files(scope, files, prefilter, opts)
     timings.append(("files: find, read, prefilter, parse", clock() - t))
 
     t = clock()
+    cfg = opts.config or Config()
     target = _resolve_target(opts, cfg, ws, kb)
-    if target.platform is None and project is not None and context_roots != [project]:
-        target = _target_from_project(project, cwd, exclude, kb, rules) or target
+    if target.platform is None and scope.project is not None:
+        if scope.context_roots != [scope.project]:
+            target = _target_from_project(scope.project, scope.cwd, _excludes(opts), kb) or target
     timings.append(("target", clock() - t))
+
+    t = clock()
+    model = DeploymentModel(
+        ws,
+        kb,
+        target,
+        search=_searcher(scope, opts, ws, files if searched is None else None),
+        read=_reader(scope, opts),
+    )
+    timings.append(("deployment model", clock() - t))
+
     findings: list[Finding] = []
     errors: list[str] = []
     shared: dict = {}  # what one check works out for the run, others reuse (see CheckContext)
 
     def context(rule: Rule) -> CheckContext:
-        return CheckContext(rule=rule, ws=ws, kb=kb, target=target, cache=shared)
+        return CheckContext(rule=rule, ws=ws, kb=kb, target=target, model=model, cache=shared)
 
-    for rule in rules:
+    for rule in checked:
         if rule.check in POST_CHECKS:
             continue
         t = clock()
         findings.extend(_run_check(rule, context(rule), errors))
         timings.append((f"{rule.id} {rule.name}", clock() - t))
     t = clock()
-    findings = apply_suppressions(findings, rules, ws, context)
+    findings = apply_suppressions(findings, checked, ws, context)
     timings.append(("suppressions (and SA003)", clock() - t))
+    _hold_runtime_keyed_fixes(findings)
 
-    reported = [f for f in findings if _reported(f.path, cwd, report_roots)]
+    chosen = {r.id for r in selected}
+    reported = [f for f in findings if f.rule in chosen and scope.reports(f.path)]
     reported.sort(key=Finding.sort_key)
     return RunResult(
         findings=reported,
         target=target,
-        rules=rules,
+        rules=selected,
         workspace=ws,
         skipped=skipped,
-        files=(
-            sum(1 for f in files if _reported(f.rel, cwd, report_roots))
-            if context_roots != requested
-            else len(files)
-        ),
+        files=len(files) if scope.reports_everything else sum(scope.reports(f.rel) for f in files),
         parsed=ws.files_parsed,
         errors=errors,
         timings=timings,
+        model=model,
     )
+
+
+def _hold_runtime_keyed_fixes(findings: list[Finding]) -> None:
+    """A fix written for one server's LlamaStack version (SA205's env syntax, SA301's key) is
+    unsafe while that server's image has an open finding: fixing the image changes the version,
+    and the first fix would then have to be undone."""
+    flagged = {f.server for f in findings if f.server and f.suppressed is None}
+    for f in findings:
+        fix = f.fix
+        if fix is None or fix.applicability != "safe" or fix.depends_on not in flagged:
+            continue
+        fix.applicability = "unsafe"
+        server = fix.depends_on.replace("/", " ", 1)
+        fix.description += f" (unsafe until the image of {server} is settled: it sets the version)"
+
+
+def _excludes(opts: Options) -> list[str]:
+    return list(opts.exclude) + list((opts.config or Config()).exclude)
+
+
+def _prefilter(
+    rules: list[Rule], kb: KnowledgeBase, opts: Options
+) -> tuple[Prefilter, dict[str, list[str]], dict[str, list[str]]]:
+    """Every rule's triggers (eager or lazy) and the deployment model's."""
+    triggers: dict[str, list[str]] = {}
+    lazy: dict[str, list[str]] = {}
+    for rule in rules:
+        for kind in rule.file_kinds:
+            (lazy if rule.lazy else triggers).setdefault(kind, []).extend(rule.triggers_for(kind))
+    triggers.setdefault("yaml", []).extend(detection_triggers(kb) + model_triggers(kb))
+    if not opts.prefilter:
+        triggers = {kind: [""] for kind in ("yaml", "python", "shell")}
+        lazy = {}
+    return Prefilter(triggers, lazy), triggers, lazy
+
+
+def _list_files(
+    scope: Scope, opts: Options, triggers: dict[str, list[str]], lazy: dict[str, list[str]]
+) -> tuple[list[DiscoveredFile], list[Skipped], list[str] | None]:
+    """The files to read, the paths skipped, and (files mode with git) the trigger search used."""
+    cfg = opts.config or Config()
+    exclude = _excludes(opts)
+    skipped: list[Skipped] = []
+    listed = None
+    if scope.files_mode and scope.project is not None and scope.context_roots == [scope.project]:
+        searched = {k: triggers.get(k, []) + lazy.get(k, []) for k in {*triggers, *lazy}}
+        listed = context_files(
+            scope.project, scope.cwd, searched, exclude, scope.requested, opts.overlay
+        )
+    if listed is not None:
+        files = listed
+    else:
+        files = list(
+            discover(scope.context_roots, scope.cwd, exclude, skipped, opts.respect_gitignore)
+        )
+    if exclude or cfg.include:
+        files = [f for f in files if config_selects(f.rel, f.explicit, exclude, cfg.include)]
+    return files, skipped, (list(triggers) if listed is not None else None)
+
+
+def _read_files(
+    scope: Scope, files: list[DiscoveredFile], prefilter: Prefilter, opts: Options
+) -> Workspace:
+    """Read each file once, parse what the prefilter wants. In files mode (pre-commit), Python and
+    shell files besides the named ones are context for one thing only: the component sources
+    behind a compiled pipeline (SA303); they are read only if a named file may be one."""
+    ws = Workspace(root=str(scope.cwd))
+    now, deferred = files, []
+    if scope.files_mode:
+        now = [f for f in files if f.kind == "yaml" or scope.reports(f.rel)]
+        deferred = [f for f in files if f.kind != "yaml" and not scope.reports(f.rel)]
+    for f in now:
+        ws.files_seen += 1
+        _load(ws, f, prefilter, opts.overlay)
+    if deferred and any(
+        may_hold_programs(ws.file_texts.get(f.rel, "")) for f in now if scope.reports(f.rel)
+    ):
+        for f in deferred:
+            ws.files_seen += 1
+            _load(ws, f, prefilter, opts.overlay)
+    ws.link_generators()
+    _parse_compiled_pipelines(ws)
+    return ws
+
+
+def _parse_compiled_pipelines(ws: Workspace) -> None:
+    """Compiled pipelines found by lazy triggers are parsed only when the repository defines one
+    of their functions (the component sources SA303 compares them with)."""
+    if not ws.pending:
+        return
+    names = {
+        node.name
+        for src in ws.python_sources
+        for node in src.tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+    ws.load_pending(lambda text: any(name in text for name in names))
 
 
 def _run_check(rule: Rule, ctx: CheckContext, errors: list[str]) -> list[Finding]:
@@ -266,38 +401,37 @@ def _file_in_traceback(tb, known: set[str]) -> str | None:
 
 def _inside(p: Path, root: Path) -> bool:
     try:
-        p.absolute().relative_to(root)
+        p.relative_to(root)
         return True
     except ValueError:
         return False
 
 
-def _reported(rel: str, cwd: Path, roots: list[Path]) -> bool:
-    p = Path(os.path.normpath(cwd / rel)) if rel not in ("", ".") else cwd
-    return any(p == r or _inside(p, r) for r in roots) or rel == "."
+def _read_bytes(f: DiscoveredFile, overlay: dict[str, bytes] | None) -> bytes | str:
+    """The file's first MAX_FILE_BYTES + 1 bytes (the overlay's if fixing), or why not."""
+    try:
+        if overlay and str(f.path.absolute()) in overlay:
+            return overlay[str(f.path.absolute())]
+        mode = os.stat(f.fspath).st_mode
+        if not stat.S_ISREG(mode):  # a FIFO would block open() forever
+            return f"cannot read file: {_kind(mode)}"
+        with open(f.fspath, "rb") as fh:
+            return fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror or exc}"
 
 
 def _load(
     ws: Workspace,
     f: DiscoveredFile,
     prefilter: Prefilter,
-    explicit: bool,
     overlay: dict[str, bytes] | None = None,
 ) -> None:
-    try:
-        if overlay and str(f.path.absolute()) in overlay:
-            head = overlay[str(f.path.absolute())]
-        else:
-            mode = os.stat(f.fspath).st_mode
-            if not stat.S_ISREG(mode):  # a FIFO would block open() forever
-                ws.problems.append(ParseProblem(f.rel, f"cannot read file: {_kind(mode)}", 1, 1))
-                return
-            with open(f.fspath, "rb") as fh:
-                head = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        ws.problems.append(ParseProblem(f.rel, f"cannot read file: {exc.strerror or exc}", 1, 1))
+    head = _read_bytes(f, overlay)
+    if isinstance(head, str):  # unreadable: reported whether named or walked
+        ws.problems.append(ParseProblem(f.rel, head, 1, 1))
         return
-    wanted = "eager" if explicit else prefilter.wants(f.kind, head)
+    wanted = prefilter.wants(f.kind, head)
     if wanted is None:
         return
     if len(head) > MAX_FILE_BYTES:
@@ -336,20 +470,101 @@ def _kind(mode: int) -> str:
 def detection_triggers(kb: KnowledgeBase) -> list[str]:
     """Files that can reveal the platform target: Subscriptions and their kustomize patches."""
     packages = [p for platform in kb.platforms.values() for p in platform.operator_packages]
-    return packages + ["/spec/channel", "/spec/startingCSV"]
+    return packages + ["/spec/channel", "/spec/startingCSV", "DataScienceCluster"]
+
+
+def model_triggers(kb: KnowledgeBase) -> list[str]:
+    """Files the deployment model needs whatever rules run: LlamaStack servers (operator CRs,
+    workloads on a LlamaStack image, each family's literal marker, or with a server command) and
+    run configs (a file or a ConfigMap key: one that does not parse is SA001)."""
+    markers = [fam.marker for fam in kb.images if fam.marker]
+    commands = kb.server_commands.markers if kb.server_commands else []
+    run_configs = ["providers:", RUN_YAML]  # a run config, or a ConfigMap that embeds one
+    return ["LlamaStackDistribution", *markers, *commands, *run_configs]
 
 
 def _target_from_project(
-    project: Path, cwd: Path, exclude: list[str], kb: KnowledgeBase, rules: list[Rule]
+    project: Path, cwd: Path, exclude: list[str], kb: KnowledgeBase
 ) -> Target | None:
     """Linting a sub-folder: the platform Subscription may live elsewhere in the repository."""
     prefilter = Prefilter({"yaml": detection_triggers(kb)})
     ws = Workspace(root=str(cwd))
     for f in discover([project], cwd, exclude, []):
         if f.kind == "yaml":
-            _load(ws, f, prefilter, False)
+            _load(ws, f, prefilter)
     t = detect_target(ws, kb)
     return t if t.platform else None
+
+
+def _searcher(
+    scope: Scope, opts: Options, ws: Workspace, files: list[DiscoveredFile] | None
+) -> Callable[[list[str]], list[K8sObject]]:
+    """The model's text search for more objects (Services, Routes, manifests that set a client's
+    env var): YAML files of the context holding a needle, parsed for the model only (never linted,
+    a parse error is not a finding). `files`: every file the walk found; None in files mode, where
+    git searches the project."""
+
+    def search(needles: list[str]) -> list[K8sObject]:
+        parsed = {s.path for s in ws.yaml_sources if s.parent is None}
+        if files is not None:
+            candidates = [f for f in files if f.kind == "yaml"]
+        else:
+            found = (
+                grep_files(scope.project, scope.cwd, needles, _excludes(opts))
+                if scope.project
+                else None
+            )
+            candidates = found or []
+        wanted = [n.encode("utf-8") for n in needles]
+        out: list[K8sObject] = []
+        for f in candidates:
+            if f.rel in parsed:
+                continue
+            data = _read_bytes(f, opts.overlay)
+            if isinstance(data, str) or len(data) > MAX_FILE_BYTES:
+                continue
+            if not any(n in data for n in wanted):
+                continue
+            out.extend(_objects_of(f.rel, data))
+        return out
+
+    return search
+
+
+def _reader(scope: Scope, opts: Options) -> Callable[[str], YamlSource | None]:
+    """One YAML file of the context by display path (the model reads kustomizations), never
+    outside the context roots and never through a symlink."""
+    roots = [os.path.realpath(r) for r in scope.context_roots]
+
+    def read(rel: str) -> YamlSource | None:
+        path = os.path.normpath(os.path.join(scope.cwd, rel))
+        real = os.path.realpath(path)
+        if os.path.islink(path) or not any(real == r or real.startswith(r + os.sep) for r in roots):
+            return None
+        if not os.path.isfile(path):
+            return None
+        data = _read_bytes(DiscoveredFile(path, rel, "yaml", False), opts.overlay)
+        if isinstance(data, str) or len(data) > MAX_FILE_BYTES:
+            return None
+        text, _ = decode_bytes(data)
+        if text is None:
+            return None
+        try:
+            return parse_file(rel, text)
+        except YamlParseError:
+            return None
+
+    return read
+
+
+def _objects_of(rel: str, data: bytes) -> list[K8sObject]:
+    text, _ = decode_bytes(data)
+    if text is None:
+        return []
+    try:
+        return objects_in(parse_file(rel, text))
+    except YamlParseError:
+        return []
 
 
 def _resolve_target(opts: Options, cfg: Config, ws: Workspace, kb: KnowledgeBase) -> Target:

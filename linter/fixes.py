@@ -13,12 +13,22 @@ from linter.model import Edit, Finding
 
 
 def select_edits(findings: list[Finding], unsafe: bool) -> dict[str, list[Edit]]:
-    """Edits per file for the fixes we may apply, dropping any that overlap an earlier one."""
+    """Edits per file for the fixes we may apply, dropping any that overlap an earlier one.
+
+    A fix that changes a server's image goes first; fixes written for that server's current
+    LlamaStack version wait for the next pass (after the re-lint, they are judged against the new
+    version)."""
+    usable = [
+        f
+        for f in findings
+        if f.fix is not None
+        and f.suppressed is None
+        and (unsafe or f.fix.applicability != "unsafe")
+    ]
+    changed = {f.fix.changes_server for f in usable if f.fix and f.fix.changes_server}
     chosen: dict[str, list[Edit]] = {}
-    for f in findings:
-        if f.fix is None or f.suppressed is not None:
-            continue
-        if f.fix.applicability == "unsafe" and not unsafe:
+    for f in sorted(usable, key=lambda f: not (f.fix and f.fix.changes_server)):
+        if f.fix is None or (f.fix.depends_on and f.fix.depends_on in changed):
             continue
         edits = f.fix.edits
         if any(_overlaps(e, chosen.get(e.path, [])) for e in edits):

@@ -57,19 +57,7 @@ def context_files(
         return None
     # `a&b` (a file holding both) is searched as `a`; the prefilter applies the whole condition
     searched = {kind: sorted({t.split("&", 1)[0] for t in ts}) for kind, ts in triggers.items()}
-
-    def wanted(rel: str) -> DiscoveredFile | None:
-        """A listed path (relative to the project) that a walk would also have yielded."""
-        parts = rel.split("/")
-        kind = file_kind(parts[-1])
-        if kind is None or ALWAYS_SKIP_DIRS.intersection(parts[:-1]):
-            return None
-        path = project / rel
-        shown = display_path(path, cwd)
-        if excluded(shown, exclude) or path.is_symlink():
-            return None
-        return DiscoveredFile(str(path), shown, kind, False)
-
+    wanted = _walk_equivalent(project, cwd, exclude)
     listed = _git_grep_by_kind(project, searched, wanted)
     if listed is None:
         return None
@@ -93,6 +81,102 @@ def context_files(
     return out
 
 
+def grep_files(
+    project: Path, cwd: Path, needles: list[str], exclude: list[str]
+) -> list[DiscoveredFile] | None:
+    """The project's YAML files (tracked, or untracked and not ignored) holding any of `needles`;
+    None when git cannot tell."""
+    if not needles or not (project / ".git").exists():
+        return None
+    return _git_grep_by_kind(project, {"yaml": needles}, _walk_equivalent(project, cwd, exclude))
+
+
+def ignored_paths(root: Path) -> tuple[set[str], set[str]] | None:
+    """The absolute paths of the untracked files and folders git ignores under `root`'s work tree
+    (.gitignore, .git/info/exclude, the user's excludes file): (files, folders). None when `root`
+    is not in a git work tree or git cannot tell."""
+    top = next((d for d in (root, *root.parents) if (d / ".git").exists()), None)
+    base = git_base(top) if top is not None else None
+    if base is None or top is None:
+        return None
+    cmd = [*base, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"]
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, env=git_env(), timeout=GIT_TIMEOUT_SECONDS, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    files: set[str] = set()
+    folders: set[str] = set()
+    for name in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if not name:
+            continue
+        path = os.path.normpath(os.path.join(top, name))
+        if name.endswith("/"):
+            folders.add(path + os.sep)
+        else:
+            files.add(path)
+    return files, folders
+
+
+def _walk_equivalent(
+    project: Path, cwd: Path, exclude: list[str]
+) -> Callable[[str], DiscoveredFile | None]:
+    def wanted(rel: str) -> DiscoveredFile | None:
+        """A listed path (relative to the project) that a walk would also have yielded."""
+        parts = rel.split("/")
+        kind = file_kind(parts[-1])
+        if kind is None or ALWAYS_SKIP_DIRS.intersection(parts[:-1]):
+            return None
+        path = project / rel
+        shown = display_path(path, cwd)
+        if excluded(shown, exclude) or path.is_symlink():
+            return None
+        return DiscoveredFile(str(path), shown, kind, False)
+
+    return wanted
+
+
+def git_base(project: Path) -> list[str] | None:
+    """`git -C project` with the repository's executable configuration switched off: no
+    fsmonitor hook (a command the repository's own config can name), no colour, no pager, and
+    the system configuration ignored (see also git_env). None when git is missing."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    return [
+        git,
+        "-C",
+        str(project),
+        "-c",
+        "core.fsmonitor=false",
+        "-c",
+        "core.untrackedCache=false",
+        "-c",
+        "color.ui=never",
+        "-c",
+        "color.grep=never",
+        "-c",
+        "core.pager=cat",
+        "-c",
+        "diff.external=",
+    ]
+
+
+def git_env() -> dict[str, str]:
+    """The environment of every git command stackalign runs: no system configuration, no prompts,
+    no optional locks (git never writes to the user's repository), the C locale."""
+    return {
+        **os.environ,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_TERMINAL_PROMPT": "0",
+        "LC_ALL": "C",
+    }
+
+
 def _git_grep_by_kind(
     project: Path,
     triggers: dict[str, list[str]],
@@ -104,11 +188,10 @@ def _git_grep_by_kind(
     instead makes each grep walk the working tree, which costs more than the search). All the git
     commands run concurrently, with colour off whatever the user's git configuration says (escape
     codes around names would lose every file)."""
-    git = shutil.which("git")
-    if git is None:
+    base = git_base(project)
+    if base is None:
         return None
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-    base = [git, "-C", str(project), "-c", "color.ui=never", "-c", "color.grep=never"]
+    env = git_env()
     commands = [[*base, "ls-files", "-z", "--others", "--exclude-standard"]]
     for kind, needles in sorted(triggers.items()):
         specs = pathspecs(kind)

@@ -124,6 +124,13 @@ class Platform:
     csv_prefixes: list[str]
     channel_pattern: str = field(metadata=meta("regex with a `version` group, e.g. stable-2.25"))
     channel_aliases: list[ChannelAlias] = container(list)
+    channel_line_pattern: str | None = field(
+        default=None,
+        metadata=meta(
+            "regex with a `major` group for channels that follow a major line (fast-3.x): the "
+            "newest known release of that line"
+        ),
+    )
     path_markers: list[str] = container(
         list, "path words that tie an unreferenced channel patch to this platform"
     )
@@ -146,6 +153,10 @@ class ImageFamily:
     )
     tag_patterns: list[str] = container(list, "regexes with a `llamastack` or a `platform` group")
     floating_tags: list[str] = container(list)
+    marker: str = field(
+        default="",
+        metadata=meta("a literal part of every reference (the prefilter looks for it in files)"),
+    )
 
 
 @dataclass(frozen=True)
@@ -158,6 +169,23 @@ class OperatorLevel:
     evidence: list[Evidence] = field(metadata=EVIDENCE)
 
 
+@dataclass(frozen=True)
+class ServerCommands:
+    """How a container shows that it runs a LlamaStack server, and names its run config."""
+
+    __pydantic_config__ = STRICT
+    markers: list[str] = field(
+        metadata=meta("text in a container's command or args that starts a LlamaStack server")
+    )
+    config_flags: list[str] = field(
+        metadata=meta("options whose value is the run config path (`--config PATH`)")
+    )
+    positional_after: list[str] = field(
+        metadata=meta("commands whose first positional argument is the run config path")
+    )
+    evidence: list[Evidence] = field(metadata=EVIDENCE)
+
+
 @dataclass
 class KnowledgeFile:
     """One YAML file under rules/knowledge/; the loader merges all of them."""
@@ -167,6 +195,7 @@ class KnowledgeFile:
     platforms: list[Platform] = container(list)
     images: list[ImageFamily] = container(list)
     operator_levels: list[OperatorLevel] = container(list)
+    server_commands: ServerCommands | None = None
     facts: dict[str, list[Fact]] = container(dict)
 
 
@@ -179,7 +208,9 @@ class KnowledgeBase:
         self.images: list[ImageFamily] = []
         self.operator_levels: list[OperatorLevel] = []
         self.facts: dict[str, list[Fact]] = {}
+        self.server_commands: ServerCommands | None = None
         for f in files:
+            self.server_commands = f.server_commands or self.server_commands
             self.llamastack_releases.extend(f.llamastack_releases)
             for p in f.platforms:
                 self.platforms[p.id] = p

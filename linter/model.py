@@ -62,6 +62,8 @@ class Fix:
     applicability: str  # "safe" or "unsafe"
     description: str
     edits: list[Edit]
+    depends_on: str = ""  # the server whose LlamaStack version the new text is written for
+    changes_server: str = ""  # the server whose image (so whose version) this fix changes
 
     def __post_init__(self) -> None:
         if self.applicability not in ("safe", "unsafe"):
@@ -75,6 +77,32 @@ class RelatedLocation:
     path: str
     span: Span
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeSource:
+    """Why a finding was judged against its LlamaStack version: the server, where its version was
+    read, and how the finding's file reaches it (JSON `runtime_source`, SARIF result properties)."""
+
+    version: str
+    assumed: bool
+    reason: str
+    explanation: str
+    server: str = ""
+    path: str | None = None
+    line: int | None = None
+    via: str = ""
+
+    def as_json(self) -> dict:
+        return {
+            "version": self.version,
+            "assumed": self.assumed,
+            "reason": self.reason,
+            "server": self.server or None,
+            "path": self.path,
+            "line": self.line,
+            "via": self.via or None,
+        }
 
 
 @dataclass(slots=True)
@@ -91,8 +119,11 @@ class Finding:
     snippet: str = ""
     target: str = ""
     runtime: str = ""
+    runtime_source: RuntimeSource | None = None
     fix: Fix | None = None
     related: list[RelatedLocation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # detail that would make the message long
+    server: str = ""  # the server a finding is about (its image), e.g. LlamaStackDistribution/x
     suppressed: str | None = None  # justification when suppressed in source
 
     def __post_init__(self) -> None:

@@ -59,6 +59,13 @@ class RuleFix:
     applicability: list[Literal["safe", "unsafe"]] = container(
         list, "the applicabilities its fixes can have (empty when availability is never)"
     )
+    runtime_keyed: bool = field(
+        default=False,
+        metadata=meta(
+            "the fix writes what one LlamaStack version reads: unsafe while the image of the "
+            "server that sets that version has an open finding (fixing the image changes it)"
+        ),
+    )
 
     def __post_init__(self) -> None:
         if (self.availability == "never") != (not self.applicability):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from yaml.nodes import MappingNode, Node
 
 from linter.knowledge import KnowledgeBase, PlatformRelease
+from linter.model import Span
 from linter.sources import yaml as y
 from linter.versions import Version, try_parse
 from linter.workspace import K8sObject, Workspace
@@ -54,15 +55,34 @@ class Target:
 
 @dataclass(frozen=True)
 class Runtime:
-    """The LlamaStack version a run config or CR will run on, and why we believe it."""
+    """The LlamaStack version a file is judged against, and why we believe it.
+
+    `reason` says where the version comes from ("image X of LlamaStackDistribution Y", "RHOAI 2.25
+    ships it"), `source` where that was read, `via` how the judged file reaches that server ("reads
+    ConfigMap Z (userConfig)", "called at http://..."), `server` which server it is.
+    """
 
     version: Version
     assumed: bool
     reason: str
+    source: tuple[str, Span] | None = None
+    via: str = ""
+    server: str = ""
 
     @property
     def label(self) -> str:
         return f"{self.version} ({'assumed: ' if self.assumed else ''}{self.reason})"
+
+    def reached(self, via: str) -> Runtime:
+        """The same runtime, reached from a file in the way `via` says."""
+        return replace(self, via=via)
+
+    def explanation(self) -> str:
+        """One line for every output: the version, why, where it was read, how it is reached."""
+        where = f" ({self.source[0]}:{self.source[1].start.line})" if self.source else ""
+        assumed = "assumed: " if self.assumed else ""
+        via = f", {self.via}" if self.via else ""
+        return f"LlamaStack {self.version}: {assumed}{self.reason}{where}{via}"
 
 
 # -- target resolution ------------------------------------------------------------------------------
@@ -121,7 +141,7 @@ class _Candidate:
 def detect_target(ws: Workspace, kb: KnowledgeBase) -> Target:
     candidates = _subscription_candidates(ws, kb) + _patch_candidates(ws, kb)
     if not candidates:
-        return Target(platform=None, version=None, source="none")
+        return _platform_without_release(ws)
     candidates.sort(key=lambda c: (-c.rank, c.path, c.line))
     best = candidates[0]
     source = f"{best.path}:{best.line}"
@@ -138,6 +158,25 @@ def detect_target(ws: Workspace, kb: KnowledgeBase) -> Target:
             seen.add((c.platform, c.version))
             t.alternatives.append(f"{c.platform} {c.version or c.what} ({c.path}:{c.line})")
     return t
+
+
+def _platform_without_release(ws: Workspace) -> Target:
+    """No Subscription names a release; a DataScienceCluster still shows that the repository
+    deploys to OpenShift AI or Open Data Hub: an unknown target (SA002), never silence."""
+    for dsc in ws.objects_of("DataScienceCluster"):
+        span = dsc.source.span(dsc.node)
+        t = Target(
+            platform=None,
+            version=None,
+            source=f"{dsc.path}:{span.start.line}",
+            unknown=True,
+            note=f"DataScienceCluster {dsc.name or '(unnamed)'} shows an OpenShift AI or Open Data "
+            "Hub platform, but nothing in the repository names its release (no OLM Subscription "
+            "to its operator)",
+        )
+        t.source_path, t.source_span = dsc.path, span
+        return t
+    return Target(platform=None, version=None, source="none")
 
 
 def _subscription_candidates(ws: Workspace, kb: KnowledgeBase) -> list[_Candidate]:
@@ -215,7 +254,25 @@ def _channel_candidate(pid: str, node: Node | None, source: y.YamlSource, kb: Kn
                 f"channel {value}: {alias.note}",
                 span,
             )
-    return None
+    line = re.fullmatch(platform.channel_line_pattern or r"(?!)", value)
+    if line:
+        major = line.group("major")
+        newest = [r.version for r in platform.releases if r.version.split(".")[0] == major]
+        newest.sort(key=Version.parse)
+        note = (
+            f"channel {value} follows the newest {major}.x release; {newest[-1]} is the newest "
+            f"{major}.x release in the knowledge base"
+            if newest
+            else f"channel {value} follows {platform.name} {major}.x, a line the knowledge base "
+            "has no release facts for"
+        )
+        version = newest[-1] if newest else None
+        rank = 1 if version else 0
+        at = (source.path, span.start.line, span.start.column)
+        return _Candidate(pid, version, rank, *at, value, note, span)
+    at = (source.path, span.start.line, span.start.column)
+    note = f"channel `{value}` names no {platform.name} release stackalign can read"
+    return _Candidate(pid, None, 0, *at, value, note, span)
 
 
 def _patch_candidates(ws: Workspace, kb: KnowledgeBase) -> list[_Candidate]:
@@ -332,25 +389,6 @@ def parse_image(ref: str, kb: KnowledgeBase) -> ImageInfo:
 def cr_distribution(cr: K8sObject) -> tuple[MappingNode | None, Node | None, Node | None]:
     dist = cr.get("spec", "server", "distribution")
     return dist, y.get(dist, "name"), y.get(dist, "image")
-
-
-def runtime_for_cr(cr: K8sObject, target: Target, kb: KnowledgeBase) -> Runtime | None:
-    _, name_node, image_node = cr_distribution(cr)
-    image = y.text(image_node)
-    if image:
-        info = parse_image(image, kb)
-        if info.llamastack is not None:
-            return Runtime(info.llamastack, False, f"image {image}")
-    name = y.text(name_node)
-    if name and target.release is not None and name in target.release.distribution_names:
-        return Runtime(
-            Version.parse(target.release.llamastack),
-            False,
-            f"distribution {name} on {target.label}",
-        )
-    # Any other name: RHOAI/ODH operators only know their own (SA104); the upstream operator's
-    # name -> image map (knowledge operator_levels) would need its version, which nothing reveals.
-    return default_runtime(target)
 
 
 def default_runtime(target: Target) -> Runtime | None:

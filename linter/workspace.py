@@ -13,6 +13,8 @@ from yaml.nodes import MappingNode, Node
 from linter.sources import yaml as y
 
 EMBEDDED_SUFFIXES = (".yaml", ".yml")
+#: the run config's own file name (a ConfigMap key of that name that does not parse is SA001)
+RUN_YAML = "run.yaml"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
@@ -147,26 +149,12 @@ class Workspace:
     def add_yaml(self, source: y.YamlSource) -> None:
         self.yaml_sources.append(source)
         for doc in source.documents:
-            if not isinstance(doc, MappingNode):
-                continue
-            kind = y.text(y.get(doc, "kind"))
-            api = y.text(y.get(doc, "apiVersion")) or ""
-            if not kind and posixpath.basename(source.path) in KUSTOMIZATION_FILES:
-                kind = "Kustomization"  # kustomize accepts files without apiVersion/kind
-            if kind:
-                meta = y.get(doc, "metadata")
-                obj = K8sObject(
-                    source=source,
-                    node=doc,
-                    kind=kind,
-                    api_version=api,
-                    name=y.text(y.get(meta, "name")) or "",
-                    namespace=y.text(y.get(meta, "namespace")),
-                )
+            obj = k8s_object(source, doc)
+            if obj is not None:
                 self.objects.append(obj)
-                if kind == "ConfigMap":
+                if obj.kind == "ConfigMap":
                     self._add_configmap_configs(obj)
-            elif _looks_like_run_config(doc):
+            elif isinstance(doc, MappingNode) and _looks_like_run_config(doc):
                 self.run_configs.append(RunConfig(source=source, root=doc, label=""))
 
     def _add_configmap_configs(self, cm: K8sObject) -> None:
@@ -181,7 +169,7 @@ class Workspace:
             try:
                 child = cm.source.embedded(value, data.start_mark.column, label)
             except y.YamlParseError as exc:
-                if _mentions_run_config(value.value):
+                if key == RUN_YAML or _mentions_run_config(value.value):
                     self.problems.append(
                         ParseProblem(cm.path, f"{label}: {exc.message}", exc.line, exc.column)
                     )
@@ -216,10 +204,35 @@ class Workspace:
         return [o for o in self.objects if o.kind == "Kustomization"]
 
 
+def k8s_object(source: y.YamlSource, doc: Node) -> K8sObject | None:
+    """The Kubernetes object a document is (it has a `kind`), or None."""
+    if not isinstance(doc, MappingNode):
+        return None
+    kind = y.text(y.get(doc, "kind"))
+    if not kind and posixpath.basename(source.path) in KUSTOMIZATION_FILES:
+        kind = "Kustomization"  # kustomize accepts files without apiVersion/kind
+    if not kind:
+        return None
+    meta = y.get(doc, "metadata")
+    return K8sObject(
+        source=source,
+        node=doc,
+        kind=kind,
+        api_version=y.text(y.get(doc, "apiVersion")) or "",
+        name=y.text(y.get(meta, "name")) or "",
+        namespace=y.text(y.get(meta, "namespace")),
+    )
+
+
+def objects_in(source: y.YamlSource) -> list[K8sObject]:
+    return [o for o in (k8s_object(source, d) for d in source.documents) if o is not None]
+
+
 def _looks_like_run_config(doc: MappingNode) -> bool:
     keys = {k.value for k, _ in doc.value if y.is_scalar(k)}
     return "providers" in keys and ("apis" in keys or "image_name" in keys or "version" in keys)
 
 
 def _mentions_run_config(text: str) -> bool:
-    return "providers:" in text and ("apis:" in text or "image_name:" in text)
+    """A text meant as a run config: it names providers (the one key every run config has)."""
+    return "providers:" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from linter.engine import Options, RunResult, load_pack, run, select_rules
+from linter.engine import Options, RunResult, load_pack, run
 
 _PACK = None
 
@@ -47,16 +47,20 @@ def lint_dir(
     select: list[str] | None = None,
     paths: list[str] | None = None,
     prefilter: bool = True,
+    ignore: list[str] | None = None,
+    respect_gitignore: bool = True,
 ) -> RunResult:
     kb, rules = pack()
     opts = Options(
         paths=paths or ["."],
         target=target or {},
         select=select or [],
+        ignore=ignore or [],
+        respect_gitignore=respect_gitignore,
         cwd=root,
         prefilter=prefilter,
     )
-    return run(opts, kb=kb, rules=select_rules(rules, opts))
+    return run(opts, kb=kb, rules=rules)
 
 
 def lint_files(tmp: Path, files: dict[str, str | bytes], **kw) -> RunResult:

@@ -156,7 +156,7 @@ def test_a_named_file_of_another_kind_is_skipped_with_a_note(tmp_path):
     )
     assert r.returncode == 0
     assert r.stderr == "stackalign: README.md: not a YAML, Python or shell file; skipped\n"
-    assert "Checked 1 file (1 parsed): no findings." in r.stdout
+    assert "Checked 1 file (0 parsed): no findings." in r.stdout  # no trigger: not parsed
 
 
 @pytest.mark.parametrize("traced", [False, True], ids=["plain", "traced"])

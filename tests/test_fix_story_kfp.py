@@ -1,4 +1,4 @@
-"""The story end to end: `--fix` rewrites the ingest component (SA301, SA305) and its compiled
+"""The story end to end: `--fix --unsafe-fixes` rewrites the ingest component (SA301, SA305) and its compiled
 pipeline (SA302, SA305), and the fixed YAML is byte-identical to what the real KFP compiler produces
 from the fixed component.
 
@@ -154,9 +154,11 @@ def test_committed_story_pipeline_is_what_kfp_compiles(kfp_compiler, tmp_path):
 
 
 def test_fixed_story_pipeline_is_what_kfp_compiles_from_the_fixed_component(kfp_compiler, story):
+    """With --unsafe-fixes: the image moves to the platform's rh-dev first (0.2.22), then the
+    component's fixes are made for 0.2.22 (plain --fix holds them: they depend on the image)."""
     original_py = (story / COMPONENT).read_bytes()
     original_yaml = (story / COMPILED).read_bytes()
-    result = _lint_fix(story)
+    result = _lint_fix(story, "--unsafe-fixes")
     assert result.exit_code in (0, 1), result.output
 
     fixed_py = (story / COMPONENT).read_bytes()

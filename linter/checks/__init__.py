@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from linter.model import Finding, Fix, RelatedLocation, Span
+from linter.model import Finding, Fix, RelatedLocation, RuntimeSource, Span
 
 if TYPE_CHECKING:
+    from linter.analysis.deployment import DeploymentModel
     from linter.knowledge import KnowledgeBase
     from linter.rulepack import Rule
     from linter.target import Runtime, Target
@@ -58,6 +59,7 @@ class CheckContext:
     ws: Workspace
     kb: KnowledgeBase
     target: Target
+    model: DeploymentModel
     # shared by every check of one run: keys name what they hold for the whole run (an index,
     # a runtime per object), never something that depends on the rule
     cache: dict[str, Any] = field(default_factory=dict)
@@ -78,6 +80,8 @@ class CheckContext:
         fix: Fix | None = None,
         related: list[RelatedLocation] | None = None,
         level: str | None = None,
+        notes: list[str] | None = None,
+        server: str = "",
         **fields: Any,
     ) -> Finding:
         fields.setdefault("target", self.target.label)
@@ -87,6 +91,21 @@ class CheckContext:
         message = self.rule.message(variant, **fields)
         if runtime is not None and runtime.assumed:
             message += f" (runtime assumed: {runtime.reason})"
+        if fix is not None and runtime is not None and self.rule.fix.runtime_keyed:
+            fix.depends_on = runtime.server
+        source = None
+        if runtime is not None:
+            where = runtime.source
+            source = RuntimeSource(
+                version=str(runtime.version),
+                assumed=runtime.assumed,
+                reason=runtime.reason,
+                explanation=runtime.explanation(),
+                server=runtime.server,
+                path=where[0] if where else None,
+                line=where[1].start.line if where else None,
+                via=runtime.via,
+            )
         return Finding(
             rule=self.rule.id,
             name=self.rule.name,
@@ -98,6 +117,9 @@ class CheckContext:
             snippet=snippet,
             target=self.target.label,
             runtime=runtime.label if runtime else "",
+            runtime_source=source,
             fix=fix,
             related=related or [],
+            notes=notes or [],
+            server=server,
         )

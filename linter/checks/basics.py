@@ -23,7 +23,10 @@ def unknown_target(ctx: CheckContext) -> Iterator[Finding]:
     t = ctx.target
     if not t.unknown:
         return
-    if t.platform in ("rhoai", "odh") and t.release is None:
+    if t.platform is None:
+        variant = "no_release"
+        fields = dict(given="the platform release", closest="", known="", note=t.note)
+    elif t.platform in ("rhoai", "odh") and t.release is None:
         known = ctx.kb.known_releases(t.platform)
         closest = ctx.kb.closest_release(t.platform, t.version or "") if known else None
         variant = "platform" if closest else "platform_no_facts"

@@ -24,7 +24,7 @@ from linter.analysis.pycode import (
 )
 from linter.checks import CheckContext
 from linter.model import Finding, Fix
-from linter.target import Runtime, default_runtime
+from linter.target import Runtime
 
 KEY = "stored_chunk_id"
 NEW_KEY = "chunk_id"
@@ -32,9 +32,11 @@ CHUNK_MARKERS = ("vector_io", "vector-io", "Chunk")
 CHUNK_CLASSES = ("Chunk", "EmbeddedChunk")
 
 
-def code_runtime(ctx: CheckContext) -> Runtime | None:
-    """Python code is not tied to a custom resource: the target's LlamaStack, marked assumed."""
-    return default_runtime(ctx.target)
+def code_runtimes(ctx: CheckContext, unit: CodeUnit) -> list[Runtime]:
+    """The runtimes of the servers this code calls (the deployment model binds the file by the
+    URLs it names; a compiled pipeline by its whole YAML, where parameter defaults live)."""
+    text = ctx.ws.file_texts.get(unit.path, unit.text) if unit.compiled else unit.text
+    return ctx.model.runtimes_for_code(unit.path, text)
 
 
 @dataclass
@@ -58,27 +60,31 @@ def stored_chunk_id_compiled(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _stored_chunk_id(ctx: CheckContext, units: list[CodeUnit]) -> Iterator[Finding]:
-    runtime = code_runtime(ctx)
-    variant, facts = _chunk_variant(ctx, runtime)
     for unit in units:
         if KEY not in unit.text:
             continue
-        parents = unit.parents
-        for use in _key_uses(unit):
-            function = enclosing_function(parents, use.node)
-            fix = _key_fix(unit, use, variant)
-            yield ctx.finding(
-                unit.path,
-                unit.span(use.start, use.end),
-                variant,
-                logical=_logical(unit, function),
-                snippet=unit.text[use.start : use.end],
-                runtime=runtime,
-                fix=fix,
-                function=function or "<module>",
-                component=_component(unit, function),
-                **facts,
-            )
+        for runtime in code_runtimes(ctx, unit) or [None]:
+            yield from _stored_chunk_id_in(ctx, unit, runtime)
+
+
+def _stored_chunk_id_in(ctx: CheckContext, unit: CodeUnit, runtime: Runtime | None):
+    variant, facts = _chunk_variant(ctx, runtime)
+    parents = unit.parents
+    for use in _key_uses(unit):
+        function = enclosing_function(parents, use.node)
+        fix = _key_fix(unit, use, variant)
+        yield ctx.finding(
+            unit.path,
+            unit.span(use.start, use.end),
+            variant,
+            logical=_logical(unit, function),
+            snippet=unit.text[use.start : use.end],
+            runtime=runtime,
+            fix=fix,
+            function=function or "<module>",
+            component=_component(unit, function),
+            **facts,
+        )
 
 
 def _chunk_variant(ctx: CheckContext, runtime: Runtime | None) -> tuple[str, dict[str, str]]:
@@ -226,50 +232,51 @@ def _remove_with_libcst(unit: CodeUnit, use: KeyUse) -> str | None:
 
 # -- SA305 ------------------------------------------------------------------------------------------
 def chunk_id_not_string(ctx: CheckContext) -> Iterator[Finding]:
-    runtime = code_runtime(ctx)
-    if runtime is None:
-        return
+    for unit in file_units(ctx.ws) + compiled_units(ctx.ws):
+        if NEW_KEY not in unit.text:
+            continue
+        for runtime in code_runtimes(ctx, unit):
+            yield from _chunk_id_not_string_in(ctx, unit, runtime)
+
+
+def _chunk_id_not_string_in(ctx: CheckContext, unit: CodeUnit, runtime: Runtime):
     kb = ctx.kb
     is_string = kb.fact("chunk.id-is-string")
     if not is_string.present(runtime.version):
         return
     promoted = kb.fact("chunk.metadata-id-promoted")
-    units = file_units(ctx.ws) + compiled_units(ctx.ws)
-    for unit in units:
-        if NEW_KEY not in unit.text:
+    parents = unit.parents
+    scopes: dict[int, dict[str, str]] = {}
+    for value, where in _chunk_id_values(unit.tree, parents):
+        if where == "metadata" and not promoted.present(runtime.version):
             continue
-        parents = unit.parents
-        scopes: dict[int, dict[str, str]] = {}
-        for value, where in _chunk_id_values(unit.tree, parents):
-            if where == "metadata" and not promoted.present(runtime.version):
-                continue
-            scope = _scope(value, parents)
-            if id(scope) not in scopes:
-                scopes[id(scope)] = _int_names(scope)
-            kind = _int_kind(value, scopes[id(scope)], parents)
-            if kind is None:
-                continue
-            function = enclosing_function(parents, value)
-            start, end = unit.node_range(value)
-            segment = unit.text[start:end]
-            fix = unit.fix(
-                replace_range(unit.text, start, end, f"str({segment})"),
-                f"wrap the id in `str(...)`: `str({segment})`",
-            )
-            yield ctx.finding(
-                unit.path,
-                unit.span(start, end),
-                where,
-                logical=f"{unit.where + ':' if unit.where else ''}{function or '<module>'}."
-                f"{'metadata.' if where == 'metadata' else ''}{NEW_KEY}",
-                snippet=segment,
-                runtime=runtime,
-                fix=fix,
-                value=segment,
-                kind=kind,
-                since=is_string.since or "",
-                promoted_until=promoted.until or "",
-            )
+        scope = _scope(value, parents)
+        if id(scope) not in scopes:
+            scopes[id(scope)] = _int_names(scope)
+        kind = _int_kind(value, scopes[id(scope)], parents)
+        if kind is None:
+            continue
+        function = enclosing_function(parents, value)
+        start, end = unit.node_range(value)
+        segment = unit.text[start:end]
+        fix = unit.fix(
+            replace_range(unit.text, start, end, f"str({segment})"),
+            f"wrap the id in `str(...)`: `str({segment})`",
+        )
+        yield ctx.finding(
+            unit.path,
+            unit.span(start, end),
+            where,
+            logical=f"{unit.where + ':' if unit.where else ''}{function or '<module>'}."
+            f"{'metadata.' if where == 'metadata' else ''}{NEW_KEY}",
+            snippet=segment,
+            runtime=runtime,
+            fix=fix,
+            value=segment,
+            kind=kind,
+            since=is_string.since or "",
+            promoted_until=promoted.until or "",
+        )
 
 
 def _chunk_id_values(tree: ast.AST, parents: dict[int, ast.AST]) -> Iterator[tuple[ast.AST, str]]:

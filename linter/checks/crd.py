@@ -15,7 +15,7 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from linter.analysis.runtime import CR_KIND, user_config_name
+from linter.analysis.deployment import CR_KIND, user_config_name
 from linter.checks import CheckContext
 from linter.model import Finding, Fix, RelatedLocation
 from linter.sources import yaml as y

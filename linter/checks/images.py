@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from linter.analysis.runtime import CR_KIND
+from linter.analysis.deployment import CR_KIND
 from linter.checks import CheckContext
 from linter.model import Finding, Fix
 from linter.sources import yaml as y
@@ -35,6 +35,7 @@ def _platform_fix(ctx: CheckContext, cr: K8sObject) -> Fix | None:
         applicability="unsafe",
         description=f"use `name: {name}`, the image {ctx.target.label} ships",
         edits=[cr.source.edit(key.start_mark.index, value.end_mark.index, f"name: {name}")],
+        changes_server=f"{CR_KIND}/{cr.name}",
     )
 
 
@@ -48,6 +49,7 @@ def _image_finding(
         variant,
         logical=f"{cr.ref}:spec.server.distribution.image",
         snippet=info.ref,
+        server=f"{CR_KIND}/{cr.name}",
         image=info.ref,
         **fields,
     )
@@ -87,6 +89,21 @@ def image_unverifiable(ctx: CheckContext) -> Iterator[Finding]:
             problem=info.problem,
             family=getattr(info.family, "description", ""),
         )
+    for server in ctx.model.servers:  # workloads and compose services that run LlamaStack
+        if server.kind == CR_KIND or server.version is not None:
+            continue
+        node = server.image_node if server.image_node is not None else server.node
+        yield ctx.finding(
+            server.path,
+            server.span(node),
+            "workload",
+            logical=f"{server.ref}:image",
+            snippet=server.image or server.ref,
+            server=server.ref,
+            image=server.image or "(no image)",
+            workload=server.label,
+            problem=server.problem or "",
+        )
 
 
 def image_behind_platform(ctx: CheckContext) -> Iterator[Finding]:
@@ -98,19 +115,16 @@ def image_behind_platform(ctx: CheckContext) -> Iterator[Finding]:
         if v is None or v.minor_line != shipped.minor_line or not v < shipped.public:
             continue
         missing = ctx.kb.features_between(v, shipped)
-        lacks = (
-            "; ".join(f.subject for f in missing)
-            if missing
-            else "no feature the knowledge base tracks"
-        )
+        notes = [f"{v} lacks: " + "; ".join(f.subject for f in missing)] if missing else []
         yield _image_finding(
             ctx,
             cr,
             node,
             info,
+            notes=notes,
             image_version=str(v),
             shipped=str(shipped),
-            lacks=lacks,
+            lacks_count=str(len(missing)),
             kind=info.family.kind if info.family else "",
             fix=_platform_fix(ctx, cr),
         )

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from linter.analysis.pycode import CodeUnit, attribute_chain, compiled_units, file_units
 from linter.checks import CheckContext
-from linter.checks.chunks import code_runtime
+from linter.checks.chunks import code_runtimes
 from linter.knowledge import Fact
 from linter.model import Finding, Span
 from linter.target import Runtime
@@ -57,27 +57,32 @@ def _when(fact: Fact) -> str:
 
 
 def api_route_unavailable(ctx: CheckContext) -> Iterator[Finding]:
-    runtime = code_runtime(ctx)
-    if runtime is None:
-        return
     routes = ctx.kb.topic("routes")
     calls = ctx.kb.topic("client_calls")
     for unit in file_units(ctx.ws) + compiled_units(ctx.ws):
-        for start, end, path, via in _python_routes(unit, calls):
-            yield from _judge(
-                ctx,
-                runtime,
-                routes,
-                unit.path,
-                unit.span(start, end),
-                path,
-                via,
-                f"{unit.where + ':' if unit.where else ''}{path}",
-            )
+        uses = list(_python_routes(unit, calls))
+        if not uses:
+            continue
+        for runtime in code_runtimes(ctx, unit):
+            for start, end, path, via in uses:
+                yield from _judge(
+                    ctx,
+                    runtime,
+                    routes,
+                    unit.path,
+                    unit.span(start, end),
+                    path,
+                    via,
+                    f"{unit.where + ':' if unit.where else ''}{path}",
+                )
     for shell in ctx.ws.other_sources:
-        for start, end, path in _curl_routes(shell.text):
-            span = _text_span(shell.text, start, end)
-            yield from _judge(ctx, runtime, routes, shell.path, span, path, "curl", path)
+        curls = list(_curl_routes(shell.text))
+        if not curls:
+            continue
+        for runtime in ctx.model.runtimes_for_code(shell.path, shell.text):
+            for start, end, path in curls:
+                span = _text_span(shell.text, start, end)
+                yield from _judge(ctx, runtime, routes, shell.path, span, path, "curl", path)
 
 
 def _judge(ctx, runtime: Runtime, routes, file, span, path, via, logical) -> Iterator[Finding]:

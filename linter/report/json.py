@@ -22,8 +22,11 @@ def finding_dict(f: Finding) -> dict:
         "logical_location": f.logical_location,
         "fingerprint": f.fingerprint,
         "runtime": f.runtime or None,
+        "runtime_source": f.runtime_source.as_json() if f.runtime_source else None,
         "fix": None,
     }
+    if f.notes:
+        d["notes"] = list(f.notes)
     if f.fix is not None:
         d["fix"] = {
             "applicability": f.fix.applicability,

@@ -186,7 +186,11 @@ def result(
         out["fixes"] = [fix(f.fix)]
     if with_suppressions:
         out["suppressions"] = suppressions(f)
-    properties = {k: v for k, v in (("runtime", f.runtime), ("target", f.target)) if v}
+    properties: dict = {k: v for k, v in (("runtime", f.runtime), ("target", f.target)) if v}
+    if f.runtime_source is not None:
+        properties["runtime_source"] = f.runtime_source.as_json()
+    if f.notes:
+        properties["notes"] = list(f.notes)
     if properties:
         out["properties"] = properties
     return out

@@ -48,6 +48,10 @@ def render(
                 + "| "
                 + (f"{COLORS[level]}{caret}{RESET}" if color else caret)
             )
+        for note in f.notes:
+            out.append(f"      = note: {note}")
+        if f.runtime_source is not None:
+            out.append(f"      = runtime: {f.runtime_source.explanation}")
         if f.fix is not None:
             out.append(f"      = fix ({f.fix.applicability}): {f.fix.description}")
     out.append(_summary(findings, target_line, summary, color))

@@ -111,6 +111,12 @@ def compose_all(text: str) -> list[Node]:
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if (
+            exc.context_mark is not None
+            and exc.problem_mark is not None
+            and exc.problem_mark.index >= len(text.rstrip())
+        ):
+            mark = exc.context_mark  # the input ended inside a construct: point at its start
         problem = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem:
             problem = f"{exc.problem} ({exc.context})"

@@ -41,6 +41,7 @@ def test_newer_syntax_parses_on_a_newer_python(tmp_path):
     [("def f(:\n    pass\n", 1, 7), ("x = (1,\n", 1, 5), ("print 'py2'\n", 1, 1)],
 )
 def test_broken_python_stays_an_error(tmp_path, text, line, column):
+    text += "# a client of llama_stack\n"  # a trigger: stackalign has a reason to read it
     with pytest.raises(PythonSyntaxError) as err:
         load_python("b.py", text)
     assert not err.value.newer_grammar
@@ -48,6 +49,14 @@ def test_broken_python_stays_an_error(tmp_path, text, line, column):
     [f] = result.findings
     assert (f.rule, f.level.value, f.span.start.line) == ("SA001", "error", line)
     assert f.message.startswith("cannot lint this file: Python 3.")
+
+
+def test_broken_python_without_a_trigger_is_not_read_named_or_walked(tmp_path):
+    """One SA001 policy for both modes: a file is parsed when it holds a trigger of a rule; a
+    broken Python file with nothing LlamaStack in it is a Python linter's business."""
+    for paths in (["b.py"], ["."]):
+        result = lint_files(tmp_path, {"b.py": "def f(:\n    pass\n"}, paths=paths)
+        assert result.findings == [], paths
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="this Python parses PEP 695")
@@ -74,7 +83,7 @@ def test_hostile_files_are_not_handed_to_libcst(tmp_path, monkeypatch, body):
     calls = []
     real = python.subprocess.run
     monkeypatch.setattr(python.subprocess, "run", lambda *a, **k: calls.append(a) or real(*a, **k))
-    text = 'print(f"{x} {"k"}")\nx = ' + body + "\n"
+    text = 'print(f"{x} {"k"}")\nx = ' + body + "\n# llama_stack\n"
     result = lint_files(tmp_path, {"d.py": text}, paths=["d.py"])
     [f] = result.findings
     assert (f.rule, f.level.value, f.span.start.line) == ("SA001", "error", 1)

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 from yaml.nodes import MappingNode
 
-from linter.analysis.runtime import runtime_for_run_config
 from linter.checks import CheckContext
 from linter.knowledge import Fact
 from linter.sources import yaml as y
@@ -23,9 +22,10 @@ MILVUS_TYPES = ("remote::milvus", "inline::milvus")
 
 
 def run_configs(ctx: CheckContext) -> Iterator[tuple[RunConfig, Runtime]]:
+    """Every run config with each runtime that reads it (the deployment model's answer); a config
+    read by servers on two versions is judged twice."""
     for rc in ctx.ws.run_configs:
-        runtime = runtime_for_run_config(ctx, rc)
-        if runtime is not None:
+        for runtime in ctx.model.runtimes_for_config(rc):
             yield rc, runtime
 
 

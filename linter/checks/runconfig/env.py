@@ -34,8 +34,20 @@ def _env_problem(op: str, new_syntax: bool) -> tuple[str, int, str, str] | None:
     return None
 
 
+def _form(op: str) -> str | None:
+    """`new` (`:=`, `:+`), `old` (`:default`, `+value`) or None (no default, no conditional)."""
+    if op.startswith((":=", ":+")):
+        return "new"
+    if op.startswith((":", "+")):
+        return "old"
+    return None
+
+
 def env_substitution_syntax(ctx: CheckContext) -> Iterator[Finding]:
     new_fact = ctx.kb.fact("env.syntax-new")
+    for rc in ctx.ws.run_configs:
+        if not ctx.model.runtimes_for_config(rc):
+            yield from _mixed(ctx, rc, new_fact)
     for rc, rt in run_configs(ctx):
         new_syntax = new_fact.present(rt.version)
         for path, node, col in walk_scalars(rc.root):
@@ -50,6 +62,40 @@ def env_substitution_syntax(ctx: CheckContext) -> Iterator[Finding]:
                 if cmap is None:
                     break
                 yield _env_finding(ctx, rc, rt, node, path, m, problem, cmap)
+
+
+def _mixed(ctx: CheckContext, rc, new_fact) -> Iterator[Finding]:
+    """No runtime is known for this config, but it mixes both syntaxes: whatever LlamaStack reads
+    it, one of the two forms fails silently. The forms used less often are reported."""
+    uses: dict[str, list] = {"old": [], "new": []}
+    for path, node, col in walk_scalars(rc.root):
+        if "${env." not in node.value:
+            continue
+        for m in ENV_RE.finditer(node.value):
+            form = _form(m.group(2))
+            if form:
+                uses[form].append((path, node, col, m))
+    if not uses["old"] or not uses["new"]:
+        return
+    minority = "old" if len(uses["old"]) <= len(uses["new"]) else "new"
+    other = "new" if minority == "old" else "old"
+    bound = new_fact.since or ""
+    for path, node, col, m in uses[minority]:
+        cmap = char_map(rc.source, node, col)
+        if cmap is None:
+            continue
+        yield ctx.finding(
+            rc.path,
+            rc.source.span_of_indices(cmap[m.start()], cmap[m.end() - 1] + 1),
+            f"mixed_{minority}",
+            logical=logical(rc, y.dotted(path)),
+            snippet=m.group(0),
+            expr=m.group(0),
+            var=m.group(1),
+            count=str(len(uses[minority])),
+            others=str(len(uses[other])),
+            since=bound,
+        )
 
 
 def _env_finding(ctx, rc, rt, node, path, m, problem, cmap) -> Finding:
