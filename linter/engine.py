@@ -479,7 +479,9 @@ def model_triggers(kb: KnowledgeBase) -> list[str]:
     run configs (a file or a ConfigMap key: one that does not parse is SA001)."""
     markers = [fam.marker for fam in kb.images if fam.marker]
     commands = kb.server_commands.markers if kb.server_commands else []
-    run_configs = ["providers:", RUN_YAML]  # a run config, or a ConfigMap that embeds one
+    # a run config, or a ConfigMap that embeds one (as `run.yaml`, or another key)
+    run_configs = [f"providers:&{key}" for key in ("apis:", "image_name:", "distro_name:")]
+    run_configs += [RUN_YAML, "config.yaml&providers:"]
     return ["LlamaStackDistribution", *markers, *commands, *run_configs]
 
 
