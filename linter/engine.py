@@ -22,6 +22,9 @@ from linter.discovery import (
 from linter.gitcontext import context_files
 from linter.knowledge import KnowledgeBase, load_knowledge
 from linter.model import Finding, Level
+from linter.render import TRIGGERS as RENDER_TRIGGERS
+from linter.render import remap as remap_rendered
+from linter.render import render_views
 from linter.resources import knowledge_dir, rules_dir
 from linter.rulepack import Rule, load_rules
 from linter.sources.compiled import may_hold_programs
@@ -157,6 +160,7 @@ def run(
         for kind in rule.file_kinds:
             (lazy if rule.lazy else triggers).setdefault(kind, []).extend(rule.triggers_for(kind))
     triggers.setdefault("yaml", []).extend(detection_triggers(kb))
+    triggers["yaml"].extend(RENDER_TRIGGERS)  # render hook (issue 17): Argo CD and Flux objects
     if not opts.prefilter:
         triggers = {kind: [""] for kind in ("yaml", "python", "shell")}
         lazy = {}
@@ -187,6 +191,9 @@ def run(
             _load(ws, f, prefilter, f.explicit, opts.overlay)
     ws.link_generators()
     timings.append(("files: find, read, prefilter, parse", clock() - t))
+    t = clock()
+    render_views(ws, files, cwd, cfg, project)  # render hook (issue 17): charts and overlays
+    timings.append(("render: Helm charts, kustomize overlays", clock() - t))
 
     t = clock()
     target = _resolve_target(opts, cfg, ws, kb)
@@ -206,6 +213,7 @@ def run(
         t = clock()
         findings.extend(_run_check(rule, context(rule), errors))
         timings.append((f"{rule.id} {rule.name}", clock() - t))
+    findings = remap_rendered(findings, ws, target)  # render hook (issue 17): to source lines
     t = clock()
     findings = apply_suppressions(findings, rules, ws, context)
     timings.append(("suppressions (and SA003)", clock() - t))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from typing import Any
 
 from yaml.nodes import MappingNode, Node
 
@@ -87,6 +88,7 @@ class Workspace:
     files_seen: int = 0
     files_parsed: int = 0
     pending: dict[str, str] = field(default_factory=dict)  # read, not parsed yet (lazy rules)
+    renders: Any = None  # render hook (issue 17): linter.render.RenderState, set by linter/render/
     _programs: dict[int, list] = field(default_factory=dict, repr=False)
 
     def compiled_programs(self) -> list:
@@ -111,7 +113,7 @@ class Workspace:
             action = template_action(text, None)
             if action is None:
                 self.problems.append(ParseProblem(rel, exc.message, exc.line, exc.column))
-            else:
+            elif not _claimed_by_chart(self, rel, True):  # render hook (issue 17)
                 self._template_problem(
                     rel,
                     text,
@@ -120,6 +122,8 @@ class Workspace:
                 )
             return
         action = template_action(text, source.documents)
+        if _claimed_by_chart(self, rel, action is not None):  # render hook (issue 17)
+            return
         if action is not None:
             self._template_problem(rel, text, action, "")
             return
@@ -214,6 +218,16 @@ class Workspace:
 
     def kustomizations(self) -> list[K8sObject]:
         return [o for o in self.objects if o.kind == "Kustomization"]
+
+
+def _claimed_by_chart(ws: Workspace, rel: str, is_template: bool) -> bool:
+    """Render hook (issue 17): a file under a Helm chart's templates/ is linted through the
+    chart's renders (linter/render/), never as raw YAML, so never SA001."""
+    if "templates" not in rel:
+        return False
+    from linter.render import claims_template
+
+    return claims_template(ws, rel, is_template)
 
 
 def _looks_like_run_config(doc: MappingNode) -> bool:
