@@ -246,8 +246,8 @@ class Remapper:
             if mapped is None:
                 where = self.location(place)
                 return None, (
-                    f" (to fix it, {fix.description} where the value is set, {where}:"
-                    " the rendered text is not a verbatim copy of one source file there)"
+                    f" (no automatic fix: the text there is not copied verbatim from one file;"
+                    f" by hand, {fix.description}, at {where})"
                 )
             path, s, t = mapped
             edits.append(
