@@ -24,22 +24,27 @@ def user_config_name(cr: K8sObject) -> str | None:
     return y.text(cr.get("spec", "server", "userConfig", "configMapName"))
 
 
-def crs_using_configmap(ctx: CheckContext, name: str) -> list[K8sObject]:
+def crs_using_configmap(ctx: CheckContext, name: str, view: str | None = None) -> list[K8sObject]:
     """The CRs whose `userConfig` names this ConfigMap (an index built once per run, in the
-    cache every check of the run shares)."""
+    cache every check of the run shares). Render hook (issue 17): a ConfigMap of a Helm render or
+    kustomize build (`view`) is mounted by the CRs of the same view, else by plain files' CRs."""
+    from linter.render import view_of
+
     index = ctx.cache.get("crs_by_user_config")
     if index is None:
         index = ctx.cache["crs_by_user_config"] = {}
         for cr in ctx.ws.objects_of(CR_KIND):
-            index.setdefault(user_config_name(cr), []).append(cr)
-    return index.get(name, [])
+            index.setdefault((view_of(cr.source), user_config_name(cr)), []).append(cr)
+    return index.get((view, name)) or (index.get((None, name), []) if view is not None else [])
 
 
 def runtime_for_run_config(ctx: CheckContext, rc: RunConfig) -> Runtime | None:
     """The runtime of the CR that mounts this run config's ConfigMap, else the target's default."""
     name = rc.configmap_name
     if name:
-        for cr in crs_using_configmap(ctx, name):
+        from linter.render import view_of
+
+        for cr in crs_using_configmap(ctx, name, view_of(rc.source)):
             runtime = runtime_for_object(ctx, cr)
             if runtime is not None:
                 return runtime

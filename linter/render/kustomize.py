@@ -839,16 +839,16 @@ class Emitter:
             chomp = "-" if not value.endswith("\n") else ("+" if value.endswith("\n\n") else "")
             head = "|" + chomp
             self.write(head + "\n")
-            pad = " " * (indent + 2)
+            pad = self._block_indent(s, indent + 2)
             body_lines = value.split("\n")
             if value.endswith("\n"):
                 body_lines = body_lines[:-1]
             pos = 0
             for line in body_lines:
                 if line:
-                    self.write(pad)
+                    self._pad(s, pos, pad)
                     self._mapped(s, line, [(i, pos + i) for i in range(len(line))])
-                self.write("\n")
+                self._mapped(s, "\n", [(0, pos + len(line))])
                 pos += len(line) + 1
             return
         if (
@@ -861,6 +861,42 @@ class Emitter:
             self._mapped(s, value, [(i, i) for i in range(len(value))])
             return
         self._quoted(s, value)
+
+    def _block_indent(self, s: KScalar, minimum: int) -> int:
+        """The content indentation the value has in its source file, when that is deep enough
+        (so that the indentation, too, is copied verbatim); else `minimum`."""
+        piece = s.pieces[0] if len(s.pieces) == 1 else None
+        if piece is None or not piece.offsets:
+            return minimum
+        text = self.texts.get(piece.place.path, "")
+        off = piece.offsets[0]
+        start = text.rfind("\n", 0, off) + 1
+        width = off - start
+        if width >= minimum and not text[start:off].strip(" "):
+            return width
+        return minimum
+
+    def _pad(self, s: KScalar, value_i: int, width: int) -> None:
+        """Indentation before the line that starts at value index `value_i`, mapped to the
+        source's own indentation of that line when it is the same."""
+        piece, inner = _piece_at(s, value_i)
+        text = self.texts.get(piece.place.path, "") if piece else ""
+        off = (
+            piece.offsets[inner] if piece and piece.offsets and inner < len(piece.offsets) else None
+        )
+        start = self.length
+        self.write(" " * width)
+        if (
+            piece is None
+            or off is None
+            or off - width < 0
+            or text[off - width : off] != " " * width
+        ):
+            return
+        origin = Origin(
+            Place(piece.place.path, off - width, off), piece.priority, True, piece.related
+        )
+        self.segments.append(Segment(start, start + width, origin))
 
     def _quoted(self, s: KScalar, value: str) -> None:
         out = ['"']

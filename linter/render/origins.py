@@ -176,16 +176,19 @@ class Remapper:
 
     def remap(self, findings: list[Finding]) -> list[Finding]:
         """Every finding on a rendered text moved to its origin; duplicates merged (see merge)."""
-        out: list[tuple[Finding, str]] = []
+        out: list[tuple[Finding, str, str]] = []
         for f in findings:
             rt = self.rendered.get(f.path)
             if rt is None:
-                out.append((f, ""))
+                out.append((f, "", ""))
                 continue
-            out.append((self._moved(f, rt), rt.label))
+            moved, note = self._moved(f, rt)
+            out.append((moved, rt.label, note))
         return merge(out)
 
-    def _moved(self, f: Finding, rt: RenderedText) -> Finding:
+    def _moved(self, f: Finding, rt: RenderedText) -> tuple[Finding, str]:
+        """The finding at its origin, and what its message must add when it stays rendered-only
+        (a fix that could not be kept)."""
         start = _offset(rt.lines, f.span.start.line, f.span.start.column)
         end = _offset(rt.lines, f.span.end.line, f.span.end.column)
         place, related = rt.place_of(start, max(end, start))
@@ -202,12 +205,8 @@ class Remapper:
             p, _ = other.place_of(rs, max(re_, rs))
             moved_related.append(RelatedLocation(path=p.path, span=self.span(p), message=r.message))
         message = self._paths_in(f.message)
-        fix = f.fix
-        if fix is not None:
-            fix, note = self._fix(fix, rt, place)
-            if note:
-                message += note
-        return replace(
+        fix, note = (None, "") if f.fix is None else self._fix(f.fix, rt, place)
+        moved = replace(
             f,
             path=place.path,
             span=self.span(place),
@@ -215,6 +214,7 @@ class Remapper:
             fix=fix,
             related=moved_related,
         )
+        return moved, note
 
     def _paths_in(self, message: str) -> str:
         """`rendered:...:line` mentions in a message (a related object) as repository places."""
@@ -275,26 +275,31 @@ def _offset(lines: LineIndex, line: int, column: int) -> int:
             return 0
 
 
-def merge(found: list[tuple[Finding, str]]) -> list[Finding]:
+def merge(found: list[tuple[Finding, str, str]]) -> list[Finding]:
     """One finding per (rule, place, message): a rendered finding the plain files already report
-    is dropped; the same finding from several renders is reported once, naming them all."""
-    keyed: dict[tuple, tuple[Finding, list[str]]] = {}
+    is dropped; the same finding from several renders is reported once, naming them all. Each
+    tuple: (finding, render label or "" for a plain file, note to add to a rendered finding)."""
+    keyed: dict[tuple, tuple[Finding, list[str], str]] = {}
     order: list[tuple] = []
-    for f, label in found:
+    for f, label, note in found:
         key = (f.rule, f.path, f.span, f.message)
         if key not in keyed:
-            keyed[key] = (f, [label] if label else [])
+            keyed[key] = (f, [label] if label else [], note)
             order.append(key)
             continue
-        first, labels = keyed[key]
-        if not label or not labels:
-            keyed[key] = (first if not labels else f, [])  # the plain file's finding stands alone
+        first, labels, first_note = keyed[key]
+        if not labels:
+            continue  # the plain file's finding stands alone
+        if not label:
+            keyed[key] = (f, [], "")
         elif label not in labels:
             labels.append(label)
+            if first.fix is None and f.fix is not None:
+                keyed[key] = (f, labels, note)
     out = []
     for key in order:
-        f, labels = keyed[key]
+        f, labels, note = keyed[key]
         if labels:
-            f = replace(f, message=f"{f.message} [{'; '.join(labels)}]")
+            f = replace(f, message=f"{f.message}{note} [{'; '.join(labels)}]")
         out.append(f)
     return out
