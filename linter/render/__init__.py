@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from linter.target import Target
     from linter.workspace import Workspace
 
-__all__ = ["TRIGGERS", "claims_template", "remap", "render_views", "view_of"]
+__all__ = ["TRIGGERS", "claims_template", "remap", "render_views", "same_view", "view_of"]
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_ROUNDS = 3  # charts whose Applications come from another chart's render: bounded
@@ -144,12 +144,15 @@ def _render_charts(
     ws: Workspace, state: RenderState, charts: list[Path], root: Path, cwd: Path, config: Any
 ) -> None:
     from linter.discovery import display_path
+    from linter.render.chartrender import is_relevant
     from linter.render.charts import CHART_FILE
     from linter.render.helm import find_engine
 
     engine = find_engine()
     if engine is None:
         for folder in charts:
+            if not is_relevant(ws, state, folder, cwd):
+                continue  # nothing in it a rule looks for: nothing left unchecked
             shown = display_path(folder, cwd)
             count = len(state.claimed.get(str(folder), []))
             state.note(
@@ -195,6 +198,13 @@ def view_of(source: YamlSource | None) -> str | None:
     while source is not None and source.parent is not None:
         source = source.parent
     return source.meta.get("view") if source is not None else None
+
+
+def same_view(a: YamlSource | None, b: YamlSource | None) -> bool:
+    """Whether objects of two sources can refer to each other: the same render or build, or one
+    of them a plain file (a chart's CR may mount a ConfigMap the repository applies by itself)."""
+    va, vb = view_of(a), view_of(b)
+    return va is None or vb is None or va == vb
 
 
 def timed(state: RenderState, what: str, started: float) -> None:

@@ -72,6 +72,11 @@ class ChartRenderer:
                 self._render(chart, vset)
             pending = [(s.chart, s) for s in self._sets(self.ws.objects[before:])]
 
+    def relevant(self, folder: Path) -> bool:
+        """Whether a chart holds anything a rule looks for: a template or values file the
+        prefilter kept (rendering a chart of Services and Secrets would find nothing)."""
+        return is_relevant(self.ws, self.state, self.by_resolved[folder], self.cwd)
+
     def _sets(self, objects: list) -> list[ValuesSet]:
         out: list[ValuesSet] = []
         for obj in objects:
@@ -193,6 +198,15 @@ class ChartRenderer:
         source.meta["view"] = rt.view
         source.meta["rendered"] = rt.label
         self.ws.add_yaml(source)
+
+
+def is_relevant(ws: Any, state: RenderState, folder: Path, cwd: Path) -> bool:
+    from linter.discovery import display_path
+
+    if str(folder) in state.claimed:
+        return True
+    prefix = display_path(folder, cwd).rstrip("/") + "/"
+    return any(rel.startswith(prefix) for rel in ws.file_texts)
 
 
 def _is_values_file(name: str) -> bool:

@@ -232,8 +232,13 @@ class Builder:
     root: Path
     cwd: Path
     texts: dict[str, str]
-    notes: list[tuple[str, int, str, dict[str, str]]] = field(default_factory=list)
     used: set[str] = field(default_factory=set)  # kustomization folders built as part of another
+    parsed: dict[str, y.YamlSource] = field(default_factory=dict)  # each input file read once
+    relevant: set[str] | None = None  # files whose objects are kept (None: every file)
+    skipped: int = 0  # objects left out of builds (no trigger in their file)
+    touched: set[int] = field(
+        default_factory=set
+    )  # ids of objects a patch, image or generator changed
 
     def display(self, p: Path) -> str:
         from linter.discovery import display_path
@@ -241,6 +246,9 @@ class Builder:
         return display_path(p, self.cwd)
 
     def source(self, path: Path) -> y.YamlSource:
+        key = str(path)
+        if key in self.parsed:
+            return self.parsed[key]
         if not _inside(path, self.root) or not path.is_file():
             raise BuildError(f"{self.display(path)} is not a file of the repository")
         rel = self.display(path)
@@ -252,7 +260,38 @@ class Builder:
         except y.YamlParseError as exc:
             raise BuildError(f"{rel}:{exc.line}:{exc.column}: {exc.message}") from None
         self.texts.setdefault(rel, text)
+        self.parsed[key] = src
         return src
+
+    def inputs(self, folder: Path, depth: int = 0) -> set[str]:
+        """Display paths of the files a build of `folder` reads (best effort, without building)."""
+        out: set[str] = set()
+        try:
+            src, k = self.kustomization(folder)
+        except BuildError:
+            return out
+        out.add(src.path)
+        for key in ("resources", "bases", "patchesStrategicMerge", "configurations"):
+            for entry in y.seq(y.get(k, key)):
+                ref = y.text(entry) or ""
+                if "\n" in ref or re.match(r"^[a-z]+://", ref):
+                    continue
+                target = (folder / ref).resolve()
+                if target.is_dir() and depth < MAX_DEPTH:
+                    out |= self.inputs(target, depth + 1)
+                else:
+                    out.add(self.display(target))
+        for key in ("patches", "patchesJson6902"):
+            for entry in y.seq(y.get(k, key)):
+                if y.text(y.get(entry, "path")):
+                    out.add(self.display((folder / y.text(y.get(entry, "path"))).resolve()))
+        for gen in y.seq(y.get(k, "configMapGenerator")):
+            for f in y.seq(y.get(gen, "files")):
+                spec = y.text(f) or ""
+                out.add(
+                    self.display((folder / spec.partition("=")[2 if "=" in spec else 0]).resolve())
+                )
+        return out
 
     def kustomization(self, folder: Path) -> tuple[y.YamlSource, MappingNode]:
         for name in KUSTOMIZATION_NAMES:
@@ -278,10 +317,20 @@ class Builder:
                 self.used.add(str(target))
                 out.extend(self.build(target, depth + 1, (*stack, folder)))
             else:
+                if self.relevant is not None and self.display(target) not in self.relevant:
+                    self.skipped += 1  # no rule's trigger in it: not read, not built
+                    continue
                 rsrc = self.source(target)
+                keep = True
                 for doc in rsrc.documents:
+                    kind = y.text(y.get(doc, "kind"))
+                    if not kind:
+                        continue
+                    if not keep or kind == "CustomResourceDefinition":
+                        self.skipped += 1  # no rule looks at it: not converted, not emitted
+                        continue
                     tree = to_tree(rsrc, doc, BASE)
-                    if isinstance(tree, KMap) and _text(tree.get("kind")):
+                    if isinstance(tree, KMap):
                         out.append(tree)
         out = self._generators(src, k, folder, out)
         for entry in y.seq(y.get(k, "patchesStrategicMerge")):
@@ -336,6 +385,7 @@ class Builder:
                 for key_scalar, value in data:
                     current.set(key_scalar, value)
                 target.set(new_scalar("data", _place(src, gen), BASE), current)
+                self.touched.add(id(target))
                 continue
             meta = KMap(
                 [(new_scalar("name", _place(src, gen), BASE), _copy_scalar(src, name_node, name))],
@@ -357,6 +407,7 @@ class Builder:
                 _place(src, gen),
             )
             out.append(obj)
+            self.touched.add(id(obj))
         return out
 
     # -- patches -----------------------------------------------------------------------------
@@ -395,10 +446,11 @@ class Builder:
                 if target is not None
                 else [o for o in out if _same_object(o, patch)]
             )
-            if not matches:
+            if not matches and not self.skipped:
                 kind, name, _ = _identity(patch)
                 raise BuildError(f"patch {psrc.path} matches no object ({kind}/{name})")
             for obj in matches:
+                self.touched.add(id(obj))
                 _merge(obj, patch)
 
     def _patch_entry(self, src: y.YamlSource, entry: Node, folder: Path, out: list[KMap]) -> None:
@@ -417,6 +469,7 @@ class Builder:
             path = _text(_path_get(op, "path")) or ""
             value = _path_get(op, "value")
             for obj in objects:
+                self.touched.add(id(obj))
                 _json_op(obj, kind or "", path, value)
 
     # -- names, namespace, images ------------------------------------------------------------------
@@ -475,6 +528,7 @@ class Builder:
                 for entry in entries:
                     new = _retag(src, entry, current)
                     if new is not None:
+                        self.touched.add(id(obj))
                         holder.set(new_scalar(key, current.place, BASE), new)
                         break
 
@@ -915,10 +969,77 @@ class Emitter:
             pos += enc_len
 
     def _mapped(self, s: KScalar, text: str, chars: list[tuple[int, int]]) -> None:
+        """Write `text`, which is the value's characters from index chars[0][1] on, mapped."""
         start = self.length
         self.write(text)
-        for out_i, value_i in chars:
-            self._char_segment(s, value_i, start + out_i, 1, True)
+        if chars:
+            self._map_range(s, start, chars[0][1], len(text))
+
+    def _map_range(self, s: KScalar, out: int, v0: int, n: int) -> None:
+        """Segments for output [out, out+n), which holds the value's characters [v0, v0+n):
+        verbatim runs where the source file has exactly these characters, contiguously."""
+        i = 0
+        while i < n:
+            piece, inner = _piece_at(s, v0 + i)
+            if piece is None:
+                return
+            take = min(n - i, len(piece.text) - inner)
+            text = self.texts.get(piece.place.path, "")
+            offs = piece.offsets
+
+            mask = [
+                bool(offs)
+                and inner + k < len(offs)
+                and offs[inner + k] < len(text)
+                and text[offs[inner + k]] == piece.text[inner + k]
+                for k in range(take)
+            ]
+
+            j = 0
+            while j < take:
+                k = j
+                while (
+                    k < take and mask[k] and (k == j or offs[inner + k] == offs[inner + k - 1] + 1)
+                ):
+                    k += 1
+                if k > j:
+                    place = Place(piece.place.path, offs[inner + j], offs[inner + k - 1] + 1)
+                    self._add(
+                        out + i + j, out + i + k, Origin(place, piece.priority, True, piece.related)
+                    )
+                else:
+                    k = j + 1
+                    while k < take and not mask[k]:
+                        k += 1
+                    self._add(
+                        out + i + j,
+                        out + i + k,
+                        Origin(piece.place, piece.priority, False, piece.related),
+                    )
+                j = k
+            i += take
+
+    def _add(self, start: int, end: int, origin: Origin) -> None:
+        last = self.segments[-1] if self.segments else None
+        if (
+            last is not None
+            and last.end == start
+            and last.origin.verbatim == origin.verbatim
+            and last.origin.priority == origin.priority
+            and last.origin.related == origin.related
+            and last.origin.place.path == origin.place.path
+            and (
+                (origin.verbatim and origin.place.start == last.origin.place.end)
+                or (not origin.verbatim and last.origin.place == origin.place)
+            )
+        ):
+            place = last.origin.place
+            merged = Place(place.path, place.start, origin.place.end) if origin.verbatim else place
+            self.segments[-1] = Segment(
+                last.start, end, Origin(merged, origin.priority, origin.verbatim, origin.related)
+            )
+            return
+        self.segments.append(Segment(start, end, origin))
 
     def _char_segment(self, s: KScalar, value_i: int, out: int, length: int, plain: bool) -> None:
         piece, inner = _piece_at(s, value_i)
@@ -926,37 +1047,14 @@ class Emitter:
             return
         off = piece.offsets[inner] if piece.offsets and inner < len(piece.offsets) else None
         text = self.texts.get(piece.place.path, "")
-        verbatim = plain and off is not None and off < len(text) and text[off] == piece.text[inner]
-        if verbatim:
+        if plain and off is not None and off < len(text) and text[off] == piece.text[inner]:
             origin = Origin(
                 Place(piece.place.path, off, off + 1), piece.priority, True, piece.related
             )
-            place_start = off
         else:
             origin = Origin(piece.place, piece.priority, False, piece.related)
-            place_start = None
-        last = self.segments[-1] if self.segments else None
-        if (
-            last is not None
-            and last.end == out
-            and last.origin.verbatim == verbatim
-            and last.origin.priority == origin.priority
-            and last.origin.related == origin.related
-            and last.origin.place.path == origin.place.path
-            and (
-                (verbatim and place_start == last.origin.place.end)
-                or (not verbatim and last.origin.place == origin.place)
-            )
-        ):
-            place = last.origin.place
-            new_place = Place(place.path, place.start, place.end + 1) if verbatim else place
-            self.segments[-1] = Segment(
-                last.start,
-                out + length,
-                Origin(new_place, last.origin.priority, verbatim, last.origin.related),
-            )
-            return
-        self.segments.append(Segment(out, out + length, origin))
+        if length == 1 or not origin.verbatim:
+            self._add(out, out + length, origin)
 
 
 def _piece_at(s: KScalar, index: int) -> tuple[Piece | None, int]:
@@ -975,12 +1073,57 @@ def _block_safe(value: str) -> bool:
     return all(ch in "\n\t" or ch >= " " for ch in value)
 
 
+def _worth_building(
+    builder: Builder, folder: Path, src: y.YamlSource, k: MappingNode, texts: dict[str, str]
+) -> bool:
+    """Cheap test before a build: can this overlay change an object a rule looks at? Its inputs
+    must hold a rule's trigger (the prefilter kept them), and what it changes must touch them: a
+    patch file (or the kustomization, for inline patches) that holds one, an `images:` entry
+    whose image a kept input names, a name prefix or suffix, a replacing generator."""
+    inputs = builder.inputs(folder) & set(texts)
+    if not inputs:
+        return False
+    if y.get(k, "namePrefix") is not None or y.get(k, "nameSuffix") is not None:
+        return True
+    for key in ("patches", "patchesJson6902", "patchesStrategicMerge"):
+        for entry in y.seq(y.get(k, key)):
+            ref = y.text(entry) if y.is_scalar(entry) else y.text(y.get(entry, "path"))
+            if ref is None or "\n" in ref:
+                if src.path in texts:
+                    return True
+            elif builder.display((folder / ref).resolve()) in texts:
+                return True
+    for entry in y.seq(y.get(k, "images")):
+        name = y.text(y.get(entry, "name"))
+        if name and any(name in texts[p] for p in inputs):
+            return True
+    for gen in y.seq(y.get(k, "configMapGenerator")):
+        if (y.text(y.get(gen, "behavior")) or "create") != "create":
+            return True
+    return False
+
+
+BINDING_KINDS = frozenset({"ConfigMap", "LlamaStackDistribution"})
+
+
+def _worth_checking(objects: list[KMap], touched: set[int], keys: set[str]) -> list[KMap]:
+    """The objects of a build that can hold findings the plain files do not: those a patch,
+    an image or a generator changed, with the ConfigMaps and LlamaStackDistributions they bind
+    to; all of them when names change (a prefix renames the `<name>-service` host too)."""
+    if keys & {"namePrefix", "nameSuffix"}:
+        return objects
+    if not any(id(o) in touched for o in objects):
+        return []
+    return [o for o in objects if id(o) in touched or _text(o.get("kind")) in BINDING_KINDS]
+
+
 # -- views ---------------------------------------------------------------------------------------------
 def build_views(ws: Any, state: Any, files: list, root: Path, cwd: Path) -> None:
     """Build each transforming kustomization of the tree into a view of the workspace."""
     from linter.render import timed
 
-    builder = Builder(root, cwd, state.texts)
+    relevant = set(ws.file_texts)  # the files the prefilter kept: they hold a rule's trigger
+    builder = Builder(root, cwd, state.texts, relevant=relevant)
     for f in sorted(files, key=lambda f: f.rel):
         started = time.perf_counter()
         folder = Path(f.fspath).parent
@@ -995,6 +1138,8 @@ def build_views(ws: Any, state: Any, files: list, root: Path, cwd: Path) -> None
         )
         if not (keys & set(TRANSFORMING)) and not generated_override:
             continue
+        if not _worth_building(builder, folder, src, k, ws.file_texts):
+            continue  # it changes nothing a rule looks at: its objects are the plain files'
         shown = posixpath.dirname(src.path) or "."
         ignored = sorted(keys & set(IGNORED))
         if ignored:
@@ -1005,14 +1150,18 @@ def build_views(ws: Any, state: Any, files: list, root: Path, cwd: Path) -> None
                 overlay=shown,
                 fields=", ".join(f"`{x}`" for x in ignored),
             )
+        builder.touched = set()
         try:
             objects = builder.build(folder)
+            objects = _worth_checking(objects, builder.touched, keys)
         except BuildError as exc:
             state.note(src.path, 1, "kustomize_failed", overlay=shown, reason=str(exc))
             continue
         except (y.YamlParseError, RecursionError) as exc:
             state.note(src.path, 1, "kustomize_failed", overlay=shown, reason=str(exc))
             continue
+        if not objects:
+            continue  # it changes nothing a rule looks at: its objects are the plain files'
         state.renders += 1
         number = state.renders
         emitter = Emitter(state.texts)

@@ -104,10 +104,24 @@ class RenderedText:
         segs = self.overlapping(start, end)
         if not segs:
             return self.fallback, ()
-        best = max(segs, key=lambda s: s.origin.priority)  # first of the highest priority
+        top = max(s.origin.priority for s in segs)
+        tied = [s for s in segs if s.origin.priority == top]
+        best = tied[-1] if top > TEMPLATE else tied[0]  # of values, the last (an image's tag)
         origin = best.origin
+        others = tuple(
+            Place(
+                s.origin.place.path,
+                s.origin.place.start,
+                s.origin.place.end,
+                "also part of this value",
+            )
+            for s in segs
+            if s.origin.priority > TEMPLATE
+            and s.origin.place.path
+            and s.origin.place != origin.place
+        )
         if not origin.verbatim:
-            return origin.place, origin.related
+            return origin.place, origin.related + others
         a = max(start, best.start)
         src_a = best.source_offset(a)
         last = self.segment_at(max(end - 1, start))
@@ -122,7 +136,7 @@ class RenderedText:
             candidate = last.source_offset(end - 1) + 1
             if candidate > src_a:
                 src_b = candidate
-        return Place(origin.place.path, src_a, max(src_b, src_a)), origin.related
+        return Place(origin.place.path, src_a, max(src_b, src_a)), origin.related + others
 
     def edit_place(self, start: int, end: int) -> tuple[str, int, int] | None:
         """The verbatim file range behind rendered [start, end), or None if it is not all verbatim

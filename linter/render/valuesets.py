@@ -30,7 +30,7 @@ from linter.sources import yaml as y
 
 ARGO_KINDS = ("Application", "ApplicationSet")
 FLUX_KIND = "HelmRelease"
-TRIGGERS = ("argoproj.io", "helm.toolkit.fluxcd.io")
+TRIGGERS = ("argoproj.io&kind: Application", "helm.toolkit.fluxcd.io&kind: HelmRelease")
 _PLACEHOLDER = re.compile(r"\{\{-?\s*\.?([A-Za-z0-9_.\-]+)\s*-?\}\}")
 
 
