@@ -44,21 +44,27 @@ class Engine(Protocol):
 
 @dataclass
 class SdkEngine:
-    """helm-python-sdk: `Chart.load_archive(...).render(...)`, offline by design."""
+    """helm-python-sdk: `Chart.load_archive(...).render(...)`, offline by design. The package
+    (and its 75 MB library) is imported on the first render, so that a run whose renders all
+    come from the cache never loads it."""
 
-    module: Any
+    version: str
     label: str = ""
+    _module: Any = None
 
     def __post_init__(self) -> None:
-        self.label = (
-            f"helm-python-sdk {getattr(self.module, '__version__', '?')}"
-            f" (Helm {self.module.helm_sdk_version()})"
-        )
+        self.label = f"helm-python-sdk {self.version}"
 
     def render(
         self, chart: Chart, archive: bytes, values: dict, release: str, namespace: str
     ) -> dict[str, str]:
-        helm = self.module
+        if self._module is None:
+            try:
+                import helm_python  # the optional extra `stackalign[helm]`
+            except (ImportError, OSError) as exc:
+                raise RenderError(f"cannot load helm-python-sdk: {exc}") from None
+            self._module = helm_python
+        helm = self._module
         try:
             with helm.Chart.load_archive(archive) as loaded:
                 return dict(loaded.render(values, name=release, namespace=namespace))
@@ -175,11 +181,15 @@ def find_engine() -> Engine | None:
         if path:
             return BinaryEngine(path)
     if choice in ("", "sdk"):
+        import importlib.util
+        from importlib import metadata
+
         try:
-            import helm_python  # the optional extra `stackalign[helm]`
-        except (ImportError, OSError):
+            if importlib.util.find_spec("helm_python") is None:
+                return None
+            return SdkEngine(metadata.version("helm-python-sdk"))
+        except (ImportError, ValueError, metadata.PackageNotFoundError):
             return None
-        return SdkEngine(helm_python)
     return None
 
 
