@@ -17,7 +17,9 @@ DATA = Path(__file__).parent.parent / "data" / "render"
 AI_CHART = DATA / "ai-architecture-charts" / "llama-stack" / "helm"
 LLS_CHART = DATA / "lls-operator-demo" / "charts" / "llama-stack-operator-instance"
 
-helm_python = pytest.importorskip("helm_python", reason="the `stackalign[helm]` extra is not installed")
+helm_python = pytest.importorskip(
+    "helm_python", reason="the `stackalign[helm]` extra is not installed"
+)
 
 
 def _lint_json(root: Path, *args: str) -> tuple[int, dict]:
@@ -57,13 +59,19 @@ def test_lsd_image_comes_from_values(ai_repo: Path) -> None:
     assert (loc["region"]["startLine"], loc["region"]["startColumn"]) == (33, 9)
     assert (loc["region"]["endLine"], loc["region"]["endColumn"]) == (33, 14)
     related = {
-        (r["physicalLocation"]["artifactLocation"]["uri"], r["physicalLocation"]["region"]["startLine"])
+        (
+            r["physicalLocation"]["artifactLocation"]["uri"],
+            r["physicalLocation"]["region"]["startLine"],
+        )
         for r in sa102[0].get("relatedLocations", [])
     }
     # the template expression that writes the tag, and the repository that is part of the image
     assert ("charts/llama-stack/templates/llamastackdistribution.yaml", 33) in related
     assert ("charts/llama-stack/values.yaml", 31) in related
-    assert "rendered from charts/llama-stack with operator.yaml from .stackalign.yaml" in sa102[0]["message"]["text"]
+    assert (
+        "rendered from charts/llama-stack with operator.yaml from .stackalign.yaml"
+        in sa102[0]["message"]["text"]
+    )
     assert code == 1
 
 
@@ -129,7 +137,10 @@ def test_milvus_configmap_template_findings_at_template_lines(tmp_path: Path) ->
     sa205 = sorted(_where(f) for f in _by_rule(report, "SA205"))
     # `${env.X:=...}` in the safety and eval blocks (each inside `{{- if ... }}`, enabled by
     # default) and in tool_runtime: syntax 0.2.8 does not know; braintrust and telemetry are off
-    assert sa205 == [(cm, line, col) for line, col in ((89, 31), (90, 28), (110, 22), (111, 23), (155, 20), (160, 20))]
+    assert sa205 == [
+        (cm, line, col)
+        for line, col in ((89, 31), (90, 28), (110, 22), (111, 23), (155, 20), (160, 20))
+    ]
     assert [_where(f) for f in _by_rule(report, "SA401")] == [(cm, 87, 11)]
     image = _by_rule(report, "SA103")
     assert [_where(f) for f in image] == [("values-milvus.yaml", 2, 10)]
@@ -145,31 +156,49 @@ def test_milvus_configmap_template_findings_at_template_lines(tmp_path: Path) ->
     text = (chart / "templates" / "configmap.yaml").read_text()
     fixed = apply_edits(text, edits[cm])
     assert "auto_id" not in fixed and "id_field" not in fixed
-    assert fixed.splitlines() == [ln for ln in text.splitlines() if "auto_id" not in ln and "id_field" not in ln]
+    assert fixed.splitlines() == [
+        ln for ln in text.splitlines() if "auto_id" not in ln and "id_field" not in ln
+    ]
 
 
 def test_suppression_comment_in_template_and_values(tmp_path: Path) -> None:
     chart = tmp_path / "charts" / "llama-stack-operator-instance"
     shutil.copytree(LLS_CHART, chart)
     cm = chart / "templates" / "configmap.yaml"
-    cm.write_text(cm.read_text().replace("          auto_id: true\n", "          auto_id: true  # stackalign: ignore[SA202] schema is ours\n"))
+    cm.write_text(
+        cm.read_text().replace(
+            "          auto_id: true\n",
+            "          auto_id: true  # stackalign: ignore[SA202] schema is ours\n",
+        )
+    )
     (tmp_path / "values-milvus.yaml").write_text(
         "distribution:\n"
         "  image: quay.io/redhat-et/llama:vllm-milvus-0.2.8  # stackalign: ignore[SA103] demo image\n"
         "rag: {milvus: {inline: false, remote: true}}\n"
     )
-    (tmp_path / ".stackalign.yaml").write_text('target: {rhoai: "2.25"}\nhelm: {values: [values-milvus.yaml]}\n')
+    (tmp_path / ".stackalign.yaml").write_text(
+        'target: {rhoai: "2.25"}\nhelm: {values: [values-milvus.yaml]}\n'
+    )
     _, report = _lint_json(tmp_path)
-    active = [(f["rule"], f["line"]) for f in report["findings"] if f["rule"] in ("SA202", "SA103", "SA003") and not f.get("suppressed")]
+    active = [
+        (f["rule"], f["line"])
+        for f in report["findings"]
+        if f["rule"] in ("SA202", "SA103", "SA003") and not f.get("suppressed")
+    ]
     assert active == [("SA202", 76)]
 
 
-def test_no_engine_one_note_per_chart_exit_0(ai_repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:
+def test_no_engine_one_note_per_chart_exit_0(
+    ai_repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory
+) -> None:
     """Without a Helm engine, a chart is one SA004 note (never SA001) and the exit code is 0."""
     empty_bin = tmp_path_factory.mktemp("bin")
     monkeypatch.setenv("PATH", str(empty_bin))
     monkeypatch.setitem(sys.modules, "helm_python", None)  # import helm_python -> ImportError
-    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a, **k: None if name == "helm_python" else _find_spec(name, *a, **k))
+    monkeypatch.setattr(
+        "importlib.util.find_spec",
+        lambda name, *a, **k: None if name == "helm_python" else _find_spec(name, *a, **k),
+    )
     code, report = _lint_json(ai_repo, "--target", "rhoai=2.25")
     rules = [(f["rule"], f["path"], f["line"]) for f in report["findings"]]
     assert rules == [("SA004", "charts/llama-stack/Chart.yaml", 1)]
@@ -183,7 +212,9 @@ def _find_spec(name, *a, **k):
     return importlib.machinery.PathFinder.find_spec(name)
 
 
-def test_renders_are_cached(ai_repo: Path, tmp_path_factory, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_renders_are_cached(
+    ai_repo: Path, tmp_path_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The second run takes every render from the per-user cache (the engine is not called)."""
     monkeypatch.setenv("STACKALIGN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     first = lint_dir(ai_repo, target={"rhoai": "2.25"})

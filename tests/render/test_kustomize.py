@@ -227,7 +227,11 @@ def test_patch_and_generator_match_kubectl(tmp_path: Path) -> None:
     )
     mine = sorted(_build(tmp_path, "dev"), key=_key)
     out = subprocess.run(
-        ["kubectl", "kustomize", str(tmp_path / "dev")], capture_output=True, text=True, check=True, timeout=120
+        ["kubectl", "kustomize", str(tmp_path / "dev")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout
     theirs = sorted((d for d in yaml.safe_load_all(out) if d), key=_key)
     assert json.dumps(mine, sort_keys=True) == json.dumps(theirs, sort_keys=True)
