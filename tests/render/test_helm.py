@@ -147,8 +147,8 @@ def test_milvus_configmap_template_findings_at_template_lines(tmp_path: Path) ->
     assert code == 1
 
     # the auto_id fix deletes the template's own line
-    from linter.engine import Options, run
     from linter.config import load_config
+    from linter.engine import Options, run
 
     cfg = load_config(tmp_path / ".stackalign.yaml")
     result = run(Options(paths=["."], cwd=tmp_path, config=cfg, select=["SA202"]))
