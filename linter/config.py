@@ -34,6 +34,28 @@ class RuleSetting:
 
 
 @dataclass
+class HelmSetting:
+    """`helm:`: one more values set for the repository's charts (issue 17; linter/render/)."""
+
+    __pydantic_config__ = STRICT
+    values: list[str] = container(
+        list, "Values files (paths relative to this file), applied in order, later ones winning."
+    )
+    set: dict[str, Any] = container(
+        dict, "Single values by `--set` key (`image.tag`, `list[0].name`), applied after `values`."
+    )
+    release: str | None = dc_field(
+        default=None, metadata=meta("Release name for every render (default: `release-name`).")
+    )
+    namespace: str | None = dc_field(
+        default=None, metadata=meta("Namespace for every render (default: `default`).")
+    )
+    charts: list[str] = container(
+        list, "Globs of the chart folders these values apply to (default: every chart)."
+    )
+
+
+@dataclass
 class Config:
     """`.stackalign.yaml` (or the `[tool.stackalign]` table of pyproject.toml)."""
 
@@ -61,6 +83,13 @@ class Config:
     )
     knowledge_files: list[str] = container(
         list, "Extra knowledge base files.", alias="knowledge-files"
+    )
+    helm: HelmSetting | None = dc_field(
+        default=None,
+        metadata=meta(
+            "Values for rendering the repository's Helm charts, besides their defaults and the "
+            "values Argo CD Applications and Flux HelmReleases give them."
+        ),
     )
     path = None  # where it was read from (set by load_config; not a key of the file)
 

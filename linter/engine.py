@@ -26,6 +26,9 @@ from linter.discovery import (
 from linter.gitcontext import context_files, grep_files
 from linter.knowledge import KnowledgeBase, load_knowledge
 from linter.model import Finding, Level
+from linter.render import TRIGGERS as RENDER_TRIGGERS
+from linter.render import remap as remap_rendered
+from linter.render import render_views
 from linter.resources import knowledge_dir, rules_dir
 from linter.rulepack import Rule, load_rules
 from linter.sources.compiled import may_hold_programs
@@ -216,6 +219,10 @@ def run(
 
     t = clock()
     cfg = opts.config or Config()
+    render_views(ws, files, scope.cwd, cfg, scope.project)  # Helm charts, kustomize overlays
+    timings.append(("render: Helm charts, kustomize overlays", clock() - t))
+
+    t = clock()
     target = _resolve_target(opts, cfg, ws, kb)
     if target.platform is None and scope.project is not None:
         if scope.context_roots != [scope.project]:
@@ -245,6 +252,8 @@ def run(
         t = clock()
         findings.extend(_run_check(rule, context(rule), errors))
         timings.append((f"{rule.id} {rule.name}", clock() - t))
+    findings = remap_rendered(findings, ws, target)  # from rendered text to the source lines
+    findings = _one_per_runtime(findings)
     t = clock()
     findings = apply_suppressions(findings, checked, ws, context)
     timings.append(("suppressions (and SA003)", clock() - t))
@@ -265,6 +274,25 @@ def run(
         timings=timings,
         model=model,
     )
+
+
+def _one_per_runtime(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule, place and LlamaStack version: a config seen in a plain file and in an
+    overlay's build, or read by two servers on one version, is one verdict. The one whose runtime
+    is not assumed wins, then the shortest message (a plain file's, without a render label)."""
+    best: dict[tuple, Finding] = {}
+    for f in findings:
+        version = f.runtime_source.version if f.runtime_source else None
+        key = (f.rule, f.path, f.span, version)
+        old = best.get(key)
+        if old is None or _preference(f) < _preference(old):
+            best[key] = f
+    kept = {id(f) for f in best.values()}
+    return [f for f in findings if id(f) in kept]
+
+
+def _preference(f: Finding) -> tuple[bool, int]:
+    return (bool(f.runtime_source and f.runtime_source.assumed), len(f.message))
 
 
 def _hold_runtime_keyed_fixes(findings: list[Finding]) -> None:
@@ -295,6 +323,7 @@ def _prefilter(
         for kind in rule.file_kinds:
             (lazy if rule.lazy else triggers).setdefault(kind, []).extend(rule.triggers_for(kind))
     triggers.setdefault("yaml", []).extend(detection_triggers(kb) + model_triggers(kb))
+    triggers["yaml"].extend(RENDER_TRIGGERS)  # Argo CD Applications, Flux HelmReleases
     if not opts.prefilter:
         triggers = {kind: [""] for kind in ("yaml", "python", "shell")}
         lazy = {}

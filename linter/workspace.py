@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from typing import Any
 
 from yaml.nodes import MappingNode, Node
 
@@ -89,6 +90,7 @@ class Workspace:
     files_seen: int = 0
     files_parsed: int = 0
     pending: dict[str, str] = field(default_factory=dict)  # read, not parsed yet (lazy rules)
+    renders: Any = None  # linter.render.RenderState: Helm renders and kustomize builds
     _programs: dict[int, list] = field(default_factory=dict, repr=False)
 
     def compiled_programs(self) -> list:
@@ -113,7 +115,7 @@ class Workspace:
             action = template_action(text, None)
             if action is None:
                 self.problems.append(ParseProblem(rel, exc.message, exc.line, exc.column))
-            else:
+            elif not _claimed_by_chart(self, rel, True):
                 self._template_problem(
                     rel,
                     text,
@@ -122,6 +124,8 @@ class Workspace:
                 )
             return
         action = template_action(text, source.documents)
+        if _claimed_by_chart(self, rel, action is not None):
+            return
         if action is not None:
             self._template_problem(rel, text, action, "")
             return
@@ -202,6 +206,16 @@ class Workspace:
 
     def kustomizations(self) -> list[K8sObject]:
         return [o for o in self.objects if o.kind == "Kustomization"]
+
+
+def _claimed_by_chart(ws: Workspace, rel: str, is_template: bool) -> bool:
+    """A file under a Helm chart's templates/ is linted through the chart's renders
+    (linter/render/), never as raw YAML, so never SA001."""
+    if "templates" not in rel:
+        return False
+    from linter.render import claims_template
+
+    return claims_template(ws, rel, is_template)
 
 
 def k8s_object(source: y.YamlSource, doc: Node) -> K8sObject | None:

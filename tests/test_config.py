@@ -63,7 +63,7 @@ def rules_found(res) -> list[tuple[str, str, str]]:
         ("rules:\n  SA101: {level: note, why: x}\n", "2:24: unknown key `rules.SA101.why`"),
         ("select: SA1\n", "1:9: `select`: 'SA1' is not of type 'array'"),
         ("target: [rhoai]\n", "1:9: `target`: ['rhoai'] is not of type 'object'"),
-        ("target: {rhoai: '2.25'\n", ".stackalign.yaml:2:1: not valid YAML"),
+        ("target: {rhoai: '2.25'\n", ".stackalign.yaml:1:9: not valid YAML"),
         ("- a\n- b\n", "the configuration must be a mapping"),
     ],
 )

@@ -34,6 +34,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from linter.knowledge import KnowledgeBase
 from linter.model import Span
+from linter.render import view_of
 from linter.sources import yaml as y
 from linter.target import Runtime, Target, default_runtime, parse_image
 from linter.versions import Version, try_parse
@@ -492,8 +493,19 @@ class DeploymentModel:
         return self._runtimes(self.config_bindings(rc))
 
     def _readers(self, rc: RunConfig) -> Iterator[Binding]:
+        """Servers of the config's own view (a Helm render, a kustomize build) read it; a rendered
+        config no server of its view reads may be read by the plain files' servers."""
+        view = view_of(rc.source)
+        found = list(self._readers_in(rc, [s for s in self.servers if view_of(s.source) == view]))
+        if not found and view is not None:
+            found = list(
+                self._readers_in(rc, [s for s in self.servers if view_of(s.source) is None])
+            )
+        yield from found
+
+    def _readers_in(self, rc: RunConfig, servers: list[Server]) -> Iterator[Binding]:
         name = rc.configmap_name
-        for s in self.servers:
+        for s in servers:
             if name and s.kind == LLSD and s.obj is not None:
                 user = s.obj.get("spec", "server", "userConfig")
                 ns = y.text(y.get(user, "configMapNamespace"))
@@ -566,9 +578,12 @@ class DeploymentModel:
         return self._fallback()
 
     def _fallback(self) -> list[Binding]:
-        if len(self.servers) == 1:
-            s = self.servers[0]
-            return [Binding(s, f"{s.label} is the repository's only LlamaStack server")]
+        identities = {(s.kind, s.name) for s in self.servers}
+        if len(identities) == 1:  # one server, perhaps in several renders or overlays
+            return [
+                Binding(s, f"{s.label} is the repository's only LlamaStack server")
+                for s in self.servers
+            ]
         versions = {s.version for s in self.servers}
         if self.servers and len(versions) == 1 and None not in versions:
             return [Binding(self.servers[0], "every LlamaStack server of the repository runs it")]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 CHECKS: dict[str, str] = {
     "parse_problems": "linter.checks.basics:parse_problems",
     "unknown_target": "linter.checks.basics:unknown_target",
+    "render_notes": "linter.checks.render:render_notes",
     "image_version_mismatch": "linter.checks.images:image_version_mismatch",
     "image_unverifiable": "linter.checks.images:image_unverifiable",
     "image_behind_platform": "linter.checks.images:image_behind_platform",

@@ -18,6 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from linter.analysis.deployment import CR_KIND, user_config_name
 from linter.checks import CheckContext
 from linter.model import Finding, Fix, RelatedLocation
+from linter.render import same_view
 from linter.sources import yaml as y
 from linter.workspace import K8sObject
 
@@ -43,6 +44,8 @@ def user_config_key(ctx: CheckContext) -> Iterator[Finding]:
             )
         ]
         for cm in ctx.ws.configmaps_named(name):
+            if not same_view(cr.source, cm.source):  # render hook (issue 17)
+                continue
             yield from _configmap_key(ctx, cm, want, related)
         for gen_obj, gen in _generators(ctx, name):
             yield from _generator_key(ctx, gen_obj, gen, name, want, related)
