@@ -17,6 +17,8 @@ from linter.discovery import (
     Prefilter,
     Skipped,
     discover,
+    display_path,
+    file_kind,
     find_project_root,
 )
 from linter.gitcontext import context_files
@@ -144,7 +146,7 @@ def run(
     # Context: the whole project when linting files inside one (pre-commit passes file names).
     project = find_project_root(requested[0] if requested[0].is_dir() else requested[0].parent)
     context_roots = requested
-    files_mode = all(p.is_file() for p in requested)
+    files_mode = all(p.is_file() or _given_text(p, opts.overlay) for p in requested)
     if project is not None and files_mode and all(_inside(p, project) for p in requested):
         context_roots = [project]
     report_roots = [Path(os.path.normpath(p.absolute())) for p in requested]
@@ -168,6 +170,7 @@ def run(
         searched = {k: triggers.get(k, []) + lazy.get(k, []) for k in {*triggers, *lazy}}
         listed = context_files(project, cwd, searched, exclude, requested, opts.overlay)
     files = list(listed if listed is not None else discover(context_roots, cwd, exclude, skipped))
+    files += _unsaved_files(requested, files, cwd, opts.overlay)
     if exclude or cfg.include:
         files = [f for f in files if config_selects(f.rel, f.explicit, exclude, cfg.include)]
     # In files mode (pre-commit), Python and shell files besides the given ones are context for one
@@ -262,6 +265,28 @@ def _file_in_traceback(tb, known: set[str]) -> str | None:
             if isinstance(path, str) and path in known:
                 return path
     return None
+
+
+def _given_text(path: Path, overlay: dict[str, bytes] | None) -> bool:
+    """Whether a named path's content was given instead of read (`lint - --stdin-filename`)."""
+    return overlay is not None and str(path.absolute()) in overlay
+
+
+def _unsaved_files(
+    requested: list[Path], files: list[DiscoveredFile], cwd: Path, overlay: dict[str, bytes] | None
+) -> list[DiscoveredFile]:
+    """Named files whose content was given (stdin) but that are not on disk (an unsaved buffer):
+    linted under their name like the others."""
+    if not overlay:
+        return []
+    listed = {f.fspath for f in files}
+    out = []
+    for p in requested:
+        key = str(p.absolute())
+        kind = file_kind(p.name)
+        if key in overlay and key not in listed and kind is not None and not p.exists():
+            out.append(DiscoveredFile(key, display_path(p.absolute(), cwd), kind, True))
+    return out
 
 
 def _inside(p: Path, root: Path) -> bool:
