@@ -126,7 +126,7 @@ def _stdin_file(paths: tuple[str, ...], stdin_filename: str | None, cwd: Path) -
     if os.path.isdir(stdin_filename):
         raise UsageFailure(f"--stdin-filename {stdin_filename}: is a directory")
     rel = os.path.normpath(stdin_filename)
-    data = click.get_binary_stream("stdin").read(MAX_FILE_BYTES + 1)
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
     return StdinFile(rel, str((cwd / rel).absolute()), data)
 
 
@@ -151,9 +151,9 @@ def _fix_stdin(opts, stdin: StdinFile, unsafe: bool, diff: bool):
         text = unified_diff(outcome)
         click.echo(text, nl=False)
         sys.exit(EXIT_FINDINGS if text else EXIT_OK)
-    out = click.get_binary_stream("stdout")
-    out.write(outcome.overlay.get(stdin.key, stdin.data))
-    out.flush()
+    sys.stdout.flush()
+    sys.stdout.buffer.write(outcome.overlay.get(stdin.key, stdin.data))
+    sys.stdout.buffer.flush()
     return outcome.result
 
 
