@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -51,6 +52,219 @@ def _use_color(no_color: bool, output: str | None) -> bool:
     if no_color or output or os.environ.get("NO_COLOR") is not None:
         return False
     return sys.stdout.isatty()
+
+
+# -- conventions of ruff users: --exit-zero, --quiet, --statistics, --show-fixes, stdin ------------
+STATISTICS_FORMATS = ("text", "json")
+
+
+def _ruff_conventions(command):
+    """The options `ruff check` users reach for, with the same meaning, plus `--sarif-output`
+    (semgrep's name) so that one run writes SARIF beside what `--format` prints."""
+    options = [
+        click.option(
+            "--exit-zero", is_flag=True, help="Exit 0 even when findings are reported (errors: 2)."
+        ),
+        click.option(
+            "--quiet", "-q", is_flag=True, help="Print the findings and nothing else (no summary)."
+        ),
+        click.option(
+            "--statistics",
+            is_flag=True,
+            help="Print how many findings each rule has instead of the findings (text or json).",
+        ),
+        click.option(
+            "--show-fixes",
+            is_flag=True,
+            help="Show the lines each fix would change; with --fix, list every fix applied.",
+        ),
+        click.option(
+            "--stdin-filename",
+            metavar="PATH",
+            help="Lint stdin (PATHS `-`) as the file PATH of this repository; with --fix, print "
+            "the fixed text to stdout.",
+        ),
+        click.option(
+            "--sarif-output",
+            type=click.Path(dir_okay=False),
+            metavar="FILE",
+            help="Also write the SARIF report of this run to FILE.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class StdinFile:
+    """Text read from stdin that stands for one file of the repository."""
+
+    path: str  # as named by --stdin-filename, normalized (relative to the working directory)
+    key: str  # the absolute path the engine reads it under (Options.overlay)
+    data: bytes
+
+
+def _stdin_file(paths: tuple[str, ...], stdin_filename: str | None, cwd: Path) -> StdinFile | None:
+    """`lint - --stdin-filename PATH` (or `--stdin-filename PATH` alone): the bytes of stdin, linted
+    as PATH with the rest of the repository as context; None when PATHS are files on disk."""
+    from linter.discovery import MAX_FILE_BYTES, file_kind
+
+    reads = paths == ("-",) or (not paths and stdin_filename is not None)
+    if not reads:
+        if "-" in paths:
+            raise UsageFailure("`-` (stdin) cannot be combined with other paths")
+        if stdin_filename is not None:
+            raise UsageFailure("--stdin-filename names the text read from stdin: pass `-` as PATHS")
+        return None
+    if not stdin_filename:
+        raise UsageFailure(
+            "reading stdin (`-`) needs --stdin-filename PATH: the file of the repository it stands for"
+        )
+    if file_kind(os.path.basename(stdin_filename)) is None:
+        raise UsageFailure(f"--stdin-filename {stdin_filename}: not a YAML, Python or shell file")
+    if os.path.isdir(stdin_filename):
+        raise UsageFailure(f"--stdin-filename {stdin_filename}: is a directory")
+    rel = os.path.normpath(stdin_filename)
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    return StdinFile(rel, str((cwd / rel).absolute()), data)
+
+
+def _fix_stdin(opts, stdin: StdinFile, unsafe: bool, diff: bool):
+    """`lint - --fix`: the fixed text to stdout (the text unchanged when nothing applies), like
+    ruff; `lint - --diff`: the diff, exit 1 if there is one. Nothing is written to disk. Returns
+    the lint of the fixed text."""
+    from linter.fixes import fix_repository, unified_diff
+
+    outcome = fix_repository(opts, unsafe=unsafe, given={stdin.key: stdin.data})
+    outcome.rel.setdefault(stdin.key, stdin.path)
+    for path, reason in outcome.failed:
+        click.echo(f"stackalign: fix not applied to {path}: {reason}", err=True)
+    others = sorted(outcome.rel.get(p, p) for p in outcome.changed() if p != stdin.key)
+    if others and not diff:
+        click.echo(
+            f"stackalign: fixes that edit other files are not applied when reading stdin: "
+            f"{', '.join(others)}",
+            err=True,
+        )
+    if diff:
+        text = unified_diff(outcome)
+        click.echo(text, nl=False)
+        sys.exit(EXIT_FINDINGS if text else EXIT_OK)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(outcome.overlay.get(stdin.key, stdin.data))
+    sys.stdout.buffer.flush()
+    return outcome.result
+
+
+def _check_targets(opts) -> None:
+    """A `--target` the knowledge base does not know is a usage error (exit 2) that names the
+    closest release it knows. A target read from the configuration or detected in the repository
+    stays an SA002 finding, at the place that names it."""
+    if not opts.target:
+        return
+    from linter.engine import load_pack
+    from linter.target import target_from_setting
+
+    kb, _ = load_pack(opts)
+    target = target_from_setting(opts.target, "--target", kb)
+    if target is None or not target.unknown:
+        return
+    for key, version in opts.target.items():
+        problem = _unknown_target(kb, key, version, opts.target)
+        if problem:
+            raise UsageFailure(f"--target {key}={version}: {problem}")
+
+
+def _unknown_target(kb, key: str, version: str, given: dict[str, str]) -> str | None:
+    """Why one KEY=VERSION of --target cannot be judged, naming the closest known release."""
+    from linter.versions import try_parse
+
+    if key == "llamastack":
+        if try_parse(version) is not None and version.lstrip("v") in kb.llamastack_releases:
+            return None
+        closest = kb.closest_llamastack(version)
+        hint = (
+            f"; the closest known is {closest} (--target llamastack={closest})" if closest else ""
+        )
+        return f"LlamaStack {version} is not a release the knowledge base knows{hint}"
+    if kb.release(key, version) is not None:
+        return None
+    name = key.upper()
+    known = kb.known_releases(key)
+    if not known:
+        if "llamastack" in given:  # what the platform's note asks for: judged by that version
+            return None
+        platform = kb.platform(key)
+        note = platform.note if platform is not None and platform.note else ""
+        return f"the knowledge base has no verified {name} releases. {note}".rstrip()
+    closest = kb.closest_release(key, version)
+    return (
+        f"{name} {version} is not in the knowledge base (known: {', '.join(known)}); "
+        f"the closest known release is {closest} (--target {key}={closest})"
+    )
+
+
+def _fixable_counts(active: list, unsafe: bool) -> tuple[int, int]:
+    """(what `--fix` would fix, what only `--unsafe-fixes` would add) among unsuppressed findings."""
+    safe = sum(1 for f in active if f.fix is not None and f.fix.applicability == "safe")
+    unsafe_only = sum(1 for f in active if f.fix is not None and f.fix.applicability == "unsafe")
+    return (safe + unsafe_only, 0) if unsafe else (safe, unsafe_only)
+
+
+def _statistics(result, fmt: str, unsafe: bool, footer: dict | None) -> str:
+    """`--statistics`: findings per rule, most frequent first (flake8's and ruff's layout:
+    count, rule, `[*]` when `--fix` fixes some of them, name); `footer`: the summary to close the
+    text with (None: `--quiet`)."""
+    import json
+
+    from linter.report import text as text_report
+
+    active = [f for f in result.findings if f.suppressed is None]
+    rows: dict[str, dict] = {}
+    for f in active:
+        row = rows.setdefault(
+            f.rule, {"rule": f.rule, "name": f.name, "count": 0, "fixable": False}
+        )
+        row["count"] += 1
+        row["fixable"] |= _fixable_counts([f], unsafe)[0] > 0
+    ordered = sorted(rows.values(), key=lambda r: (-r["count"], r["rule"]))
+    if fmt == "json":
+        return json.dumps(ordered, indent=2) + "\n"
+    lines = []
+    if ordered:
+        count_width = len(str(ordered[0]["count"]))
+        rule_width = max(len(r["rule"]) for r in ordered)
+        marks = any(r["fixable"] for r in ordered)
+        for r in ordered:
+            mark = ("[*] " if r["fixable"] else "[ ] ") if marks else ""
+            lines.append(
+                f"{r['count']:>{count_width}}\t{r['rule']:<{rule_width}}\t{mark}{r['name']}"
+            )
+    if footer is not None:
+        lines.append(text_report.footer(result.findings, _target_line(result), footer))
+    return "".join(line + "\n" for line in lines)
+
+
+def _fixed_findings(applied: list, written: set[str]) -> str:
+    """`--fix --show-fixes`: every fix applied to a file that was written, where its finding was
+    (before the fix) and what the fix did."""
+    lines = []
+    for f in sorted(applied, key=lambda f: f.sort_key()):
+        if f.fix is None or not any(e.path in written for e in f.fix.edits):
+            continue
+        where = f"{f.path}:{f.span.start.line}:{f.span.start.column}"
+        lines.append(f"  {where}: {f.rule} ({f.fix.applicability}) {f.fix.description}")
+    if not lines:
+        return ""
+    return "Fixes applied (positions before the fix):\n" + "".join(line + "\n" for line in lines)
+
+
+def _write_sarif_output(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageFailure(f"--sarif-output {path}: cannot write: {exc.strerror or exc}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -133,6 +347,7 @@ def cli() -> None:
     type=click.Path(dir_okay=False),
     help="Record the current findings in FILE (by fingerprint) and exit 0.",
 )
+@_ruff_conventions
 def lint(
     paths,
     fmt,
@@ -152,8 +367,14 @@ def lint(
     baseline_path=None,
     write_baseline_path=None,
     no_gitignore=False,
+    exit_zero=False,
+    quiet=False,
+    statistics=False,
+    show_fixes=False,
+    stdin_filename=None,
+    sarif_output=None,
 ):
-    """Lint PATHS (default: the current directory)."""
+    """Lint PATHS (default: the current directory); `-` reads one file from stdin."""
     from linter.discovery import file_kind
     from linter.engine import Options, run
     from linter.knowledge import KnowledgeError
@@ -161,12 +382,17 @@ def lint(
 
     clock = [time.perf_counter()]  # imports done; then configuration, rule pack (for TIMING)
     cwd = Path.cwd()
-    missing = [p for p in paths if not os.path.lexists(p)]
+    stdin = _stdin_file(paths, stdin_filename, cwd)
+    if stdin is not None:
+        paths = (stdin.path,)
+    missing = [p for p in paths if not os.path.lexists(p)] if stdin is None else []
     if missing:  # a mistyped path in CI must not pass as "no findings"
         raise UsageFailure(f"no such file or directory: {', '.join(missing)}")
     for p in paths:
-        if os.path.isfile(p) and file_kind(os.path.basename(p)) is None:
+        if os.path.isfile(p) and file_kind(os.path.basename(p)) is None and not quiet:
             click.echo(f"stackalign: {p}: not a YAML, Python or shell file; skipped", err=True)
+    if statistics and fmt not in STATISTICS_FORMATS:
+        raise UsageFailure(f"--statistics prints {' or '.join(STATISTICS_FORMATS)}, not {fmt}")
     config = _load_config(config_path, cwd)
     opts = Options(
         paths=list(paths) or ["."],
@@ -178,22 +404,34 @@ def lint(
         cwd=cwd,
         respect_gitignore=not no_gitignore,
     )
+    if stdin is not None:
+        opts.overlay = {stdin.key: stdin.data}
     clock.append(time.perf_counter())
     _check_rule_names(opts)
+    _check_targets(opts)
     clock.append(time.perf_counter())
     started = time.time()  # for SARIF's invocation
     try:
-        fixed = _fix(opts, unsafe_fixes, diff, fix) if fix or diff else None
-        result = fixed if fixed is not None else run(opts)
+        if stdin is not None and (fix or diff):
+            result = _fix_stdin(opts, stdin, unsafe_fixes, diff and not fix)
+        else:
+            fixed = (
+                _fix(opts, unsafe_fixes, diff, fix, quiet=quiet, show_fixes=show_fixes)
+                if fix or diff
+                else None
+            )
+            result = fixed if fixed is not None else run(opts)
     except (KnowledgeError, RulePackError) as exc:
         raise UsageFailure(str(exc)) from None
     if write_baseline_path:
         _write_baseline(result, Path(write_baseline_path))
     baselined = _apply_baseline(result, Path(baseline_path)) if baseline_path else 0
-    summary = _summary(result)
+    summary = _summary(result, unsafe_fixes)
     if baseline_path:
         summary["baselined"] = baselined
-    if fmt == "json":
+    if statistics:
+        text = _statistics(result, fmt, unsafe_fixes, footer=None if quiet else summary)
+    elif fmt == "json":
         from linter.report import json as json_report
 
         text = json_report.render(result.findings, result.target.as_json(), summary)
@@ -212,8 +450,15 @@ def lint(
             _target_line(result),
             summary,
             color=_use_color(no_color, output),
+            footer=not quiet,
+            show_fixes=show_fixes,
         )
-    _emit(text, output)
+    _emit(text, output, to_stderr=stdin is not None and fix)
+    if sarif_output:
+        _write_sarif_output(
+            Path(sarif_output),
+            _sarif(result, cwd, started, sarif_category, sarif_include_suppressed),
+        )
     if os.environ.get("STACKALIGN_TIMING"):
         click.echo(_timing_table(result, clock), err=True)
     for error in result.errors:  # a rule failed on some file: the report is incomplete
@@ -222,7 +467,7 @@ def lint(
         sys.exit(EXIT_ERROR)
     threshold = LEVEL_RANK[fail_on]
     failing = [f for f in result.findings if f.suppressed is None and f.level.rank >= threshold]
-    sys.exit(EXIT_FINDINGS if failing else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_OK)
 
 
 def _timing_table(result, clock: list[float]) -> str:
@@ -250,7 +495,9 @@ def _timing_table(result, clock: list[float]) -> str:
     return "\n".join([head, *(f"{name:<{width}}  {secs * 1000:7.1f}" for name, secs in rows)])
 
 
-def _fix(opts, unsafe: bool, diff: bool, write: bool):
+def _fix(
+    opts, unsafe: bool, diff: bool, write: bool, quiet: bool = False, show_fixes: bool = False
+):
     """Run the fix loop; print a diff (and exit) or write the files and say what changed.
 
     Returns the fix loop's last lint (what remains) when the disk now holds exactly what it linted,
@@ -268,7 +515,10 @@ def _fix(opts, unsafe: bool, diff: bool, write: bool):
     written = write_fixed(outcome)  # may add failures (files changed on disk meanwhile)
     for path, reason in outcome.failed:
         click.echo(f"stackalign: fix not applied to {path}: {reason}", err=True)
-    click.echo(fix_summary(outcome, written, unsafe), err=True)
+    if not quiet:
+        click.echo(fix_summary(outcome, written, unsafe), err=True)
+    if show_fixes:
+        click.echo(_fixed_findings(outcome.applied, set(written)), err=True, nl=False)
     all_written = set(written) == {outcome.rel.get(p, p) for p in outcome.changed()}
     return outcome.result if all_written else None
 
@@ -321,20 +571,25 @@ def _check_rule_names(opts) -> None:
             raise UsageFailure("configuration error: " + "\n".join(errors))
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str, output: str | None, to_stderr: bool = False) -> None:
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, err=to_stderr)
 
 
-def _summary(result) -> dict:
+def _summary(result, unsafe: bool = False) -> dict:
+    """Counts for the footer and the JSON summary. `fixable`: the findings `--fix` would fix (with
+    `--unsafe-fixes`, that includes unsafe fixes); `unsafe_fixable`: the others that only
+    `--unsafe-fixes` would fix."""
     active = [f for f in result.findings if f.suppressed is None]
+    fixable, unsafe_only = _fixable_counts(active, unsafe)
     return {
         "files": result.files,
         "parsed": result.parsed,
         "findings": len(active),
-        "fixable": sum(1 for f in active if f.fix is not None),
+        "fixable": fixable,
+        "unsafe_fixable": unsafe_only,
         "suppressed": len(result.findings) - len(active),
     }
 
@@ -390,14 +645,47 @@ def _target_line(result) -> str:
 
 
 @cli.command("rules")
-def rules_cmd():
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: id, name, level, summary and fix (availability, applicability) of each rule.",
+)
+def rules_cmd(fmt: str = "text"):
     """List the rules: id, name, level, what each finds."""
     from linter.engine import Options, load_pack
 
     _, rules = load_pack(Options())
+    if fmt == "json":
+        click.echo(_rules_json(rules), nl=False)
+        return
     width = max(len(r.name) for r in rules)
     for r in rules:
         click.echo(f"{r.id}  {r.name:<{width}}  {r.level.value:<7}  {r.summary}")
+
+
+def _rules_json(rules) -> str:
+    """`rules --format json`: what a rule is and whether its findings come with fixes (ruff's
+    "fix is always / sometimes / never available"), and how safe those fixes are."""
+    import json
+
+    doc = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "level": r.level.value,
+            "summary": r.summary,
+            "fix": {
+                "availability": r.fix.availability,
+                "applicability": list(r.fix.applicability),
+                "runtime_keyed": r.fix.runtime_keyed,
+            },
+        }
+        for r in rules
+    ]
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 @cli.command()

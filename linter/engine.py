@@ -21,6 +21,7 @@ from linter.discovery import (
     Skipped,
     discover,
     display_path,
+    file_kind,
     find_project_root,
 )
 from linter.gitcontext import context_files, grep_files
@@ -173,14 +174,17 @@ def plan_scope(opts: Options) -> Scope:
     requested = [Path(os.path.normpath(os.path.abspath(cwd / p))) for p in opts.paths or ["."]]
     first = requested[0]
     project = find_project_root(first if first.is_dir() else first.parent)
-    files_mode = all(p.is_file() for p in requested)
+    files_mode = all(p.is_file() or _given_text(p, opts.overlay) for p in requested)
     context_roots = requested
     if project is not None and files_mode and all(_inside(p, project) for p in requested):
         context_roots = [project]
     scope = Scope(cwd, requested, project, files_mode, context_roots)
     for p in requested:
         shown = display_path(p, cwd)
-        (scope.report_files.add(shown) if p.is_file() else scope.report_dirs.append(shown))
+        if p.is_file() or _given_text(p, opts.overlay):
+            scope.report_files.add(shown)
+        else:
+            scope.report_dirs.append(shown)
     return scope
 
 
@@ -349,6 +353,7 @@ def _list_files(
         files = list(
             discover(scope.context_roots, scope.cwd, exclude, skipped, opts.respect_gitignore)
         )
+    files += _unsaved_files(scope.requested, files, scope.cwd, opts.overlay)
     if exclude or cfg.include:
         files = [f for f in files if config_selects(f.rel, f.explicit, exclude, cfg.include)]
     return files, skipped, (list(triggers) if listed is not None else None)
@@ -426,6 +431,28 @@ def _file_in_traceback(tb, known: set[str]) -> str | None:
             if isinstance(path, str) and path in known:
                 return path
     return None
+
+
+def _given_text(path: Path, overlay: dict[str, bytes] | None) -> bool:
+    """Whether a named path's content was given instead of read (`lint - --stdin-filename`)."""
+    return overlay is not None and str(path.absolute()) in overlay
+
+
+def _unsaved_files(
+    requested: list[Path], files: list[DiscoveredFile], cwd: Path, overlay: dict[str, bytes] | None
+) -> list[DiscoveredFile]:
+    """Named files whose content was given (stdin) but that are not on disk (an unsaved buffer):
+    linted under their name like the others."""
+    if not overlay:
+        return []
+    listed = {f.fspath for f in files}
+    out = []
+    for p in requested:
+        key = str(p.absolute())
+        kind = file_kind(p.name)
+        if key in overlay and key not in listed and kind is not None and not p.exists():
+            out.append(DiscoveredFile(key, display_path(p.absolute(), cwd), kind, True))
+    return out
 
 
 def _inside(p: Path, root: Path) -> bool:

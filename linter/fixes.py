@@ -116,11 +116,18 @@ def reparses(rel: str, text: str) -> str | None:
     return None
 
 
-def fix_repository(opts, unsafe: bool, max_passes: int = MAX_PASSES) -> FixOutcome:
-    """Lint, apply fixes in memory, re-lint, until nothing changes (or the pass cap)."""
+def fix_repository(
+    opts, unsafe: bool, max_passes: int = MAX_PASSES, given: dict[str, bytes] | None = None
+) -> FixOutcome:
+    """Lint, apply fixes in memory, re-lint, until nothing changes (or the pass cap).
+
+    `given`: absolute path -> the bytes to fix instead of the file on disk (`lint - --fix` reads
+    them from stdin); they are the originals the outcome compares with."""
     from linter.engine import run
 
     out = FixOutcome()
+    for abspath, data in (given or {}).items():
+        out.originals[abspath] = out.overlay[abspath] = data
     opts.overlay = out.overlay
     refused: set[tuple] = set()
     for _ in range(max_passes):

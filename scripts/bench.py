@@ -14,6 +14,12 @@ that case). The per-user rule-pack cache is warm, as on every run but the first 
   4. stackalign vs yamllint on the same files (MB/s)    goal >= 50x (yamllint on a sample, rate scaled)
   5. peak memory (max RSS) on the whole corpus          goal <= 300 MB
   6. linear growth: time on 25 %, 50 %, 100 % of the files
+  7. files mode beside directory mode, in a git copy of the corpus: `stackalign lint .` and
+     `stackalign lint FILE...` naming 250, 1,000, 2,000 and all of its YAML files, as pre-commit
+     passes them (goal: all files by name within 1.5x of the directory run). A run that does not
+     finish within --files-timeout seconds is stopped and reported as such.
+
+`--files-mode-only` prints figure 7 alone.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import os
 import random
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -74,21 +81,88 @@ def subset(files: list[Path], root: Path, fraction: float, dest: Path) -> Path:
     return dest
 
 
+def run_once(cmd: list[str], cwd: Path, timeout: float) -> float | None:
+    """Wall time of one run, or None when it did not finish within `timeout` (its process group
+    is then killed)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+    return time.perf_counter() - start
+
+
+def git_copy(corpus: Path, dest: Path) -> Path:
+    """The corpus as a git work tree with one commit, as pre-commit sees a repository."""
+    shutil.copytree(corpus, dest, symlinks=True)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@stackalign.invalid",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@stackalign.invalid",
+    }
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--no-verify", "-m", "corpus"]):
+        subprocess.run(["git", *args], cwd=dest, env=env, check=True, capture_output=True)
+    return dest
+
+
+def files_mode_beside_directory_mode(files: list[Path], corpus: Path, timeout: float) -> None:
+    print(
+        f"7. files mode beside directory mode (git copy of the corpus; stop after {timeout:.0f} s):"
+    )
+    if shutil.which("git") is None:
+        print("   git is not installed -- skipped")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = git_copy(corpus, Path(tmp) / "perf")
+        names = [p.relative_to(corpus).as_posix() for p in files]
+        lint = EXE + ["lint", "--no-color", "--fail-on", "error"]
+        t_dir = run_once(lint + ["."], repo, timeout)
+        shown = f"{t_dir:6.2f} s" if t_dir is not None else f"did not finish within {timeout:.0f} s"
+        print(f"   directory mode, lint . ({len(names)} YAML files): {shown}")
+        random.seed(42)
+        for n in (250, 1000, 2000, len(names)):
+            named = sorted(random.sample(names, n)) if n < len(names) else names
+            t = run_once(lint + ["--", *named], repo, timeout)
+            if t is None:
+                print(f"   files mode, {n:>6} files named: did not finish within {timeout:.0f} s")
+                continue
+            ratio = f"; {t / t_dir:.2f}x the directory run" if t_dir else ""
+            print(
+                f"   files mode, {n:>6} files named: {t:6.2f} s ({t / n * 1e6:.0f} us/file{ratio})"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=str(REPO.parent / "shared" / "corpus" / "perf"))
     ap.add_argument("--yamllint-sample", type=int, default=400)
+    ap.add_argument("--files-timeout", type=float, default=120, help="seconds per run in figure 7")
+    ap.add_argument("--files-mode-only", action="store_true", help="print figure 7 only")
     args = ap.parse_args()
     corpus = Path(args.corpus)
     files = files_of(corpus)
     mb = sum(p.stat().st_size for p in files) / 1e6
-    print(f"corpus: {corpus} ({len(files)} YAML files, {mb:.1f} MB); CPUs: {os.cpu_count()}")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"corpus: {corpus} ({len(files)} YAML files, {mb:.1f} MB); CPUs: {os.cpu_count()}; "
+        f"load average {load}"
+    )
     import linter
 
     package = Path(linter.__file__).resolve().parent
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
     print(f"stackalign {linter.__version__} from {package} (byte-compiled, as pip installs it)")
     subprocess.run(EXE + ["lint", str(REPO / "examples" / "clean")], stdout=subprocess.DEVNULL)
+    if args.files_mode_only:
+        files_mode_beside_directory_mode(files, corpus, args.files_timeout)
+        return
 
     t, _ = timed(EXE + ["--version"], runs=7)
     print(f"1. --version: {t * 1000:.0f} ms (goal <= 150 ms)")
@@ -151,6 +225,8 @@ def main() -> None:
             t, _ = timed(EXE + ["lint", str(root), "--fail-on", "error"], runs=2)
             n = int(len(files) * frac)
             print(f"   {frac:>4.0%}: {n:>6} files {t:6.2f} s  ({t / n * 1e6:.0f} us/file)")
+
+    files_mode_beside_directory_mode(files, corpus, args.files_timeout)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,28 @@
 #!/usr/bin/env python3
-"""Benchmark: a one-file pre-commit run on a 10,000-file repository.
+"""Benchmark: pre-commit on a large generated repository, one changed file and all files.
 
-    python scripts/bench_precommit.py                 # 10,000 files, 7 runs
+    python scripts/bench_precommit.py                 # both parts (see below)
     python scripts/bench_precommit.py --files 2000 --runs 5 --keep
+    python scripts/bench_precommit.py --all-files-size 0            # only the one-file part
+    python scripts/bench_precommit.py --files 0 --timeout 120       # only the all-files part
 
-Generates a GitOps monorepo in a temporary folder (a `.git` marker, an OLM Subscription to
-rhods-operator, a LlamaStackDistribution and its run.yaml ConfigMap, then Deployments, Services,
-ConfigMaps, Kustomizations, Python and shell files; about 2 % of them mention LlamaStack), then
-times what the `stackalign` pre-commit hook runs when one file changed: a fresh
-`stackalign lint <file>` process, which walks the whole repository for context (target, the CR
-that names a ConfigMap) and reports on that one file. Prints the wall time of each run and the
-minimum and median, plus the same run in-process (engine only, no interpreter start-up).
+Generates a GitOps monorepo in a temporary folder (a git repository, an OLM Subscription to
+rhods-operator, LlamaStackDistributions and their run.yaml ConfigMaps, then Deployments, Services,
+ConfigMaps, Kustomizations, Python and shell files; about 2 % of them mention LlamaStack).
+
+1. One changed file (`--files`, default 10,000 files): times what the `stackalign` pre-commit hook
+   runs when one file changed: a fresh `stackalign lint <file>` process, which reads the
+   repository for context (target, the CR that names a ConfigMap) and reports on that one file.
+   Prints the wall time of each run and the minimum and median, plus the same run in-process
+   (engine only, no interpreter start-up).
+2. All files (`--all-files-size`, default 11,425 files: the size of ../shared/corpus/perf): times
+   `pre-commit run --all-files` with the `stackalign` hook as `.pre-commit-hooks.yaml` defines it
+   (same entry, file types, `require_serial`), installed as a `repo: local` hook that runs this
+   Python's stackalign, so that the figure is the hook's work and not pre-commit building a hook
+   environment. pre-commit passes every file name, split into as many invocations as the
+   command-line length needs. Beside it: `stackalign lint .` on the same repository (directory
+   mode), and the ratio. A run that does not finish within `--timeout` seconds is stopped (its
+   whole process group) and reported as such.
 """
 
 from __future__ import annotations
@@ -18,7 +30,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -158,15 +172,18 @@ def commit_all(root: Path) -> None:
     if git is None:
         (root / ".git").mkdir()
         return
-    env = {
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--no-verify", "-m", "bench"]):
+        subprocess.run([git, *args], cwd=root, env=git_env(), check=True, capture_output=True)
+
+
+def git_env() -> dict[str, str]:
+    return {
         **os.environ,
         "GIT_AUTHOR_NAME": "bench",
         "GIT_AUTHOR_EMAIL": "bench@stackalign.invalid",
         "GIT_COMMITTER_NAME": "bench",
         "GIT_COMMITTER_EMAIL": "bench@stackalign.invalid",
     }
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--no-verify", "-m", "bench"]):
-        subprocess.run([git, *args], cwd=root, env=env, check=True, capture_output=True)
 
 
 def _writer(root: Path):
@@ -212,40 +229,155 @@ def time_in_process(root: Path, rel: str, runs: int) -> tuple[list[float], objec
     return times, result
 
 
+# -- all files: `pre-commit run --all-files` ----------------------------------------------------
+HOOKS_FILE = Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml"
+
+
+def pre_commit_command() -> list[str] | None:
+    exe = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which(
+        "pre-commit"
+    )
+    if exe:
+        return [exe]
+    try:
+        import pre_commit  # noqa: F401
+    except ImportError:
+        return None
+    return [sys.executable, "-m", "pre_commit"]
+
+
+def local_hook_config(pre_commit: list[str]) -> str:
+    """`.pre-commit-config.yaml` with the shipped `stackalign` hook as a local hook that runs this
+    Python's stackalign (pre-commit >= 4.4 calls `language: system` `unsupported`)."""
+    import yaml
+
+    hook = next(h for h in yaml.safe_load(HOOKS_FILE.read_text()) if h["id"] == "stackalign")
+    version = subprocess.run([*pre_commit, "--version"], capture_output=True, text=True).stdout
+    major, minor = (int(x) for x in version.split()[-1].split(".")[:2])
+    entry = hook["entry"].split()
+    local = {
+        "id": hook["id"],
+        "name": hook["name"],
+        "entry": shlex.join([*stackalign_command(), *entry[1:]]),
+        "language": "unsupported" if (major, minor) >= (4, 4) else "system",
+        "types_or": hook["types_or"],
+        "require_serial": hook.get("require_serial", False),
+    }
+    return yaml.safe_dump({"repos": [{"repo": "local", "hooks": [local]}]}, sort_keys=False)
+
+
+def timed_run(cmd: list[str], cwd: Path, timeout: float, env: dict | None = None):
+    """(seconds, exit code, output) of one run, or (None, None, output so far) when it did not
+    finish within `timeout`: then its whole process group (pre-commit and the stackalign
+    processes it started) is killed."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        return None, None, out.decode("utf-8", "replace")
+    return time.perf_counter() - start, proc.returncode, out.decode("utf-8", "replace")
+
+
+def bench_all_files(tmp: Path, n_files: int, timeout: float) -> None:
+    pre_commit = pre_commit_command()
+    if pre_commit is None:
+        print("all files: pre-commit is not installed (pip install pre-commit); skipped")
+        return
+    if shutil.which("git") is None:
+        print("all files: git is not installed; skipped")
+        return
+    root = tmp / "all-files"
+    generate(root, n_files)
+    (root / ".pre-commit-config.yaml").write_text(local_hook_config(pre_commit))
+    for args in (["add", "-A"], ["commit", "-q", "--no-verify", "-m", "pre-commit config"]):
+        subprocess.run(["git", *args], cwd=root, env=git_env(), check=True, capture_output=True)
+    listed = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout
+    print(f"\nall files: repository {root} ({len(listed.split())} tracked files)")
+
+    t_dir, code, out = timed_run([*stackalign_command(), "lint", "."], root, timeout)
+    if t_dir is None:
+        print(f"stackalign lint . (directory mode): did not finish within {timeout:.0f} s")
+    else:
+        print(f"stackalign lint . (directory mode): {t_dir:.2f} s (exit {code})")
+
+    env = {**git_env(), "PRE_COMMIT_HOME": str(tmp / "pre-commit-home"), "NO_COLOR": "1"}
+    env.pop("VIRTUAL_ENV", None)
+    t_all, code, out = timed_run([*pre_commit, "run", "--all-files"], root, timeout, env)
+    if t_all is None:
+        print(
+            f"pre-commit run --all-files: did not finish within {timeout:.0f} s "
+            "(stopped; --timeout sets the limit)"
+        )
+        return
+    print(f"pre-commit run --all-files: {t_all:.2f} s (exit {code})")
+    if code not in (0, 1):
+        print("  pre-commit output (tail):\n" + "\n".join(out.splitlines()[-15:]))
+    if t_dir:
+        print(f"ratio all-files / directory: {t_all / t_dir:.2f}x (goal <= 1.5x)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the generated repository")
+    parser.add_argument(
+        "--all-files-size",
+        type=int,
+        default=11_425,
+        help="files in the repository of the all-files part (0: skip it)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=300, help="seconds before an all-files run is stopped"
+    )
     args = parser.parse_args(argv)
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"CPUs: {os.cpu_count()}; load average (1, 5, 15 min): {load}")
     tmp = Path(tempfile.mkdtemp(prefix="stackalign-bench-"))
     try:
-        root = tmp / "repo"
-        changed = generate(root, args.files)
-        rel = changed.relative_to(root).as_posix()
-        n = sum(len(files) for d, _, files in os.walk(root) if ".git" not in Path(d).parts)
-        print(
-            f"repository: {root} ({n} files, git: {(root / '.git' / 'HEAD').exists()}); "
-            f"pre-commit passes {rel}"
-        )
-        proc = time_process(root, rel, args.runs)
-        print("process runs (s): " + " ".join(f"{t:.3f}" for t in proc))
-        print(
-            f"stackalign lint <one file>: min {min(proc):.3f} s, median {statistics.median(proc):.3f} s"
-        )
-        inproc, result = time_in_process(root, rel, args.runs)
-        print(
-            f"engine only (in-process): min {min(inproc):.3f} s, "
-            f"median {statistics.median(inproc):.3f} s; {result.workspace.files_seen} files seen, "
-            f"{result.parsed} parsed, {len(result.findings)} finding(s) on {rel}, "
-            f"target {result.target.label}"
-        )
+        if args.files:
+            bench_one_file(tmp, args.files, args.runs)
+        if args.all_files_size:
+            bench_all_files(tmp, args.all_files_size, args.timeout)
     finally:
         if args.keep:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def bench_one_file(tmp: Path, n_files: int, runs: int) -> None:
+    root = tmp / "repo"
+    changed = generate(root, n_files)
+    rel = changed.relative_to(root).as_posix()
+    n = sum(len(files) for d, _, files in os.walk(root) if ".git" not in Path(d).parts)
+    print(
+        f"repository: {root} ({n} files, git: {(root / '.git' / 'HEAD').exists()}); "
+        f"pre-commit passes {rel}"
+    )
+    proc = time_process(root, rel, runs)
+    print("process runs (s): " + " ".join(f"{t:.3f}" for t in proc))
+    print(
+        f"stackalign lint <one file>: min {min(proc):.3f} s, median {statistics.median(proc):.3f} s"
+    )
+    inproc, result = time_in_process(root, rel, runs)
+    print(
+        f"engine only (in-process): min {min(inproc):.3f} s, "
+        f"median {statistics.median(inproc):.3f} s; {result.workspace.files_seen} files seen, "
+        f"{result.parsed} parsed, {len(result.findings)} finding(s) on {rel}, "
+        f"target {result.target.label}"
+    )
 
 
 if __name__ == "__main__":

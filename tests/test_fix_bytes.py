@@ -226,6 +226,8 @@ def test_fix_reports_what_it_fixed_and_what_remains(tmp_path):
     assert lines[2] == "15 findings remain (12 fixable with --unsafe-fixes)."
     assert first.exit_code == 1
     assert "SA202" not in first.stdout and "SA303" in first.stdout  # the report: what remains
+    # every fix left is unsafe: the footer does not call them fixable without saying what it takes
+    assert "12 fixable with --unsafe-fixes." in first.stdout
 
     second = _lint(root, "--fix")
     assert second.stderr.splitlines() == [

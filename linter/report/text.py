@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from linter.model import Finding
+from linter.model import Edit, Finding, Fix
 from linter.positions import LineIndex, line_index
 
 COLORS = {"error": "\x1b[31m", "warning": "\x1b[33m", "note": "\x1b[36m"}
@@ -17,7 +17,11 @@ def render(
     target_line: str,
     summary: dict,
     color: bool = False,
+    footer: bool = True,
+    show_fixes: bool = False,
 ) -> str:
+    """The findings; then, unless `footer` is False (`--quiet`), the target and the counts.
+    `show_fixes`: under each fix, the lines it changes (`-` before, `+` after)."""
     out: list[str] = []
     indexes: dict[str, LineIndex] = {}
     for f in findings:
@@ -54,8 +58,37 @@ def render(
             out.append(f"      = runtime: {f.runtime_source.explanation}")
         if f.fix is not None:
             out.append(f"      = fix ({f.fix.applicability}): {f.fix.description}")
-    out.append(_summary(findings, target_line, summary, color))
-    return "\n".join(out) + "\n"
+            if show_fixes:
+                out.extend(fix_preview(f.fix, f.path, texts))
+    if footer:
+        out.append(_summary(findings, target_line, summary, color))
+    return "".join(line + "\n" for line in out)
+
+
+def fix_preview(fix: Fix, path: str, texts: dict[str, str]) -> list[str]:
+    """The lines a fix changes, before (`-`) and after (`+`), per file it edits (the file is
+    named when it is not the finding's own)."""
+    by_path: dict[str, list[Edit]] = {}
+    for e in fix.edits:
+        by_path.setdefault(e.path, []).append(e)
+    out: list[str] = []
+    for edit_path, edits in by_path.items():
+        text = texts.get(edit_path)
+        if text is None:
+            continue
+        start = min(e.start_offset for e in edits)
+        end = max(e.end_offset for e in edits)
+        first = text.rfind("\n", 0, start) + 1
+        last = text.find("\n", end)
+        last = len(text) if last < 0 else last
+        after = text[first:last]
+        for e in sorted(edits, key=lambda e: e.start_offset, reverse=True):
+            after = after[: e.start_offset - first] + e.text + after[e.end_offset - first :]
+        if edit_path != path:
+            out.append(f"        {edit_path}:")
+        out.extend(f"        - {line.rstrip(chr(13))}" for line in text[first:last].split("\n"))
+        out.extend(f"        + {line.rstrip(chr(13))}" for line in after.split("\n"))
+    return out
 
 
 def _line(path: str, text: str | None, line: int, indexes: dict[str, LineIndex]) -> str | None:
@@ -71,6 +104,11 @@ def _line(path: str, text: str | None, line: int, indexes: dict[str, LineIndex])
     return text[lines.starts[line - 1] : end].rstrip("\r\n\x85\u2028\u2029")
 
 
+def footer(findings: list[Finding], target_line: str, summary: dict, color: bool = False) -> str:
+    """The target line and the counts that close the report (also after `--statistics`)."""
+    return _summary(findings, target_line, summary, color)
+
+
 def _summary(findings: list[Finding], target_line: str, summary: dict, color: bool) -> str:
     active = [f for f in findings if f.suppressed is None]
     by_level = Counter(f.level.value for f in active)
@@ -80,13 +118,22 @@ def _summary(findings: list[Finding], target_line: str, summary: dict, color: bo
         if by_level[lv]
     ]
     counts = ", ".join(parts) if parts else "no findings"
-    fixable = sum(1 for f in active if f.fix is not None)
     suppressed = len(findings) - len(active)
     files = summary["files"]
     line = f"{target_line}\nChecked {files} file{'s' if files != 1 else ''} ({summary['parsed']} parsed): {counts}"
-    if fixable:
-        line += f"; {fixable} fixable"
+    line += _fixable(summary.get("fixable", 0), summary.get("unsafe_fixable", 0))
     if suppressed:
         line += f"; {suppressed} suppressed"
     line += "."
     return (DIM + line + RESET) if color else line
+
+
+def _fixable(fixable: int, unsafe_only: int) -> str:
+    """What `--fix` would fix, and what `--unsafe-fixes` would add (ruff's "hidden fixes")."""
+    if fixable and unsafe_only:
+        return f"; {fixable} fixable ({unsafe_only} more with --unsafe-fixes)"
+    if fixable:
+        return f"; {fixable} fixable"
+    if unsafe_only:
+        return f"; {unsafe_only} fixable with --unsafe-fixes"
+    return ""

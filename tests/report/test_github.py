@@ -98,3 +98,43 @@ def test_story_snapshot(snapshot):
     text = github.render(result.findings)
     assert text.startswith("::")
     snapshot.assert_match(text, "story.github.txt")
+
+
+def test_findings_beyond_githubs_limit_per_kind_are_counted_and_listed_as_log_lines():
+    """GitHub keeps 10 annotations of each kind per step: 12 warnings become one annotation that
+    says 3 are not annotated, 9 annotations, and 3 plain lines; the 3 errors all fit."""
+    warnings = [finding(span=Span.of(i, 1, i, 2)) for i in range(1, 13)]
+    errors = [
+        finding(level=Level.error, path="e.yaml", span=Span.of(i, 1, i, 2)) for i in (1, 2, 3)
+    ]
+    lines = github.render(errors + warnings).splitlines()
+    assert lines[0] == (
+        "::warning title=stackalign::stackalign found 12 warnings; GitHub keeps 10 warning "
+        "annotations per step, so 3 warnings are not annotated: this step's log lists them after "
+        "the annotations (RULE [level] path:line:column: message)"
+    )
+    assert [line.split(",", 2)[:2] for line in lines[1:4]] == [
+        ["::error file=e.yaml", f"line={i}"] for i in (1, 2, 3)
+    ]
+    assert [line.split(",", 2)[1] for line in lines[4:13]] == [f"line={i}" for i in range(1, 10)]
+    assert lines[13:] == [
+        f"SA202 [warning] gitops/run.yaml:{i}:1: LlamaStack 0.2.22 never reads `auto_id`"
+        for i in (10, 11, 12)
+    ]
+    assert github.annotated_counts(["error"] * 3 + ["warning"] * 12) == {
+        "error": 3,
+        "warning": 9,
+        "note": 0,
+    }
+
+
+def test_ten_of_a_kind_fit():
+    out = github.render([finding(level=Level.note, span=Span.of(i, 1, i, 2)) for i in range(1, 11)])
+    assert out.count("::notice file=") == 10 and "title=stackalign" not in out
+
+
+def test_a_log_line_never_becomes_a_workflow_command():
+    many = [finding(span=Span.of(i, 1, i, 2)) for i in range(1, 11)]
+    odd = finding(path="::error::x.yaml", message="a\n::warning::b\r\nc")
+    line = github.render([*many, odd]).splitlines()[-1]
+    assert line == "SA202 [warning] ::error::x.yaml:4:7: a\\n::warning::b\\r\\nc"
