@@ -135,21 +135,27 @@ def load_config(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{_shown(path)}: cannot read: {exc}") from exc
-    from linter import packcache
+    from linter import cache
     from linter.resources import schemas_dir
+    from linter.validation import construct
 
     # A file validated once is not validated again (jsonschema and pydantic cost ~0.3 s to import):
-    # the key covers its name and text, stackalign's version and the schema file.
-    key = packcache.key([], [schemas_dir() / "config.schema.json"], f"{path.name}\0{text}")
-    cfg = packcache.load(key, kind="config")
-    if not isinstance(cfg, Config):
-        cfg = _validated(path, text)
-        packcache.store(key, cfg, kind="config")
+    # the key covers its name and text, stackalign's version and code and the schema file; the
+    # cache holds the validated data (JSON), from which the Config is built without validation.
+    key = cache.key([], [schemas_dir() / "config.schema.json"], f"{path.name}\0{text}")
+    data = cache.load(key, kind="config")
+    if isinstance(data, dict):
+        cfg = construct(Config, data)
+    else:
+        data = _validated_data(path, text)
+        cfg = validate(Config, data)
+        cache.store(key, data, kind="config")
     cfg.path = str(path)
     return cfg
 
 
-def _validated(path: Path, text: str) -> Config:
+def _validated_data(path: Path, text: str) -> dict:
+    """The configuration's data, after every check (ConfigError names each problem)."""
     if path.name == PYPROJECT:
         data, locate = _read_pyproject(path, text)
     else:
@@ -158,7 +164,8 @@ def _validated(path: Path, text: str) -> Config:
     if errors:
         shown = _shown(path)
         raise ConfigError("\n".join(f"{shown}:{e}" for e in errors))
-    return validate(Config, data)
+    validate(Config, data)  # what a schema cannot catch, pydantic does
+    return _plain(data)
 
 
 def _shown(path: Path) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from linter.model import Level
-from linter.validation import STRICT, container, meta, validate
+from linter.validation import STRICT, construct, container, meta, validate
 
 FileKind = Literal["yaml", "python", "shell"]
 HELP_SECTIONS = (
@@ -121,23 +121,33 @@ class Rule:
 
 
 class _Fields(dict):
-    def __missing__(self, key: str) -> str:  # a message never crashes on a missing field
-        return "{" + key + "}"
+    def __missing__(self, key: str) -> str:
+        # the pack's templates were checked against the check's fields when it loaded, and the
+        # check may only fill declared fields: a missing one is a bug of the check
+        raise KeyError(f"message field {{{key}}} was not filled")
 
 
 class RulePackError(Exception):
     pass
 
 
-def load_rule_file(path: Path) -> Rule:
-    """A validated rule; RulePackError lists every problem of the file, each under its key."""
+def load_rule_file(path: Path, trusted: bool = False) -> Rule:
+    """One rule. stackalign's own files (`trusted`, validated by the test suite) are built
+    directly; any other file is validated, and RulePackError lists every problem, each with its
+    key and line: the field types, the help's sections, the check kind, its parameters and the
+    message fields the check fills."""
     from linter.yamlload import load_data_file
 
     try:
-        data = load_data_file(path)
+        if trusted:
+            return construct(Rule, load_data_file(path))
+        text = path.read_text(encoding="utf-8")
+        from linter.yamlload import load_data_text
+
+        data = load_data_text(text)
     except Exception as exc:
         raise RulePackError(f"{path}: {exc}") from exc
-    problems = rule_problems(data)
+    problems = rule_problems(data) + _kind_problems(data, _locator(text))
     try:
         rule = validate(Rule, data)
     except Exception as exc:  # pydantic's ValidationError names each bad field
@@ -145,6 +155,63 @@ def load_rule_file(path: Path) -> Rule:
     if problems:
         raise RulePackError("\n".join([f"{path}: {len(problems)} problem(s)", *problems]))
     return rule
+
+
+def _kind_problems(data: object, locate) -> list[str]:
+    """The check kind exists, its parameters are the kind's, its templates use filled fields."""
+    from linter.checks.kinds import CHECK_KINDS, COMMON_FIELDS, params_problems, template_fields
+
+    if not isinstance(data, dict) or not isinstance(data.get("check"), str):
+        return []
+    kind = CHECK_KINDS.get(data["check"])
+    if kind is None:
+        line = locate(("check",))
+        known = ", ".join(sorted(CHECK_KINDS))
+        return [f"check (line {line})\n  unknown check kind {data['check']!r} (known: {known})"]
+    out = []
+    for keys, problem in params_problems(kind, data.get("params", {})):
+        out.append(f"{'.'.join(map(str, keys))} (line {locate(keys)})\n  {problem}")
+    if not out:
+        try:
+            validate(kind.params, data.get("params", {}))
+        except Exception as exc:  # pydantic names the bad parameter
+            out.append(f"params (line {locate(('params',))})\n  {exc}")
+    messages = data.get("messages")
+    for variant, template in messages.items() if isinstance(messages, dict) else ():
+        if not isinstance(template, str):
+            continue
+        unknown = sorted(template_fields(template) - kind.fields - COMMON_FIELDS)
+        if unknown:
+            filled = ", ".join(sorted(kind.fields | COMMON_FIELDS))
+            out.append(
+                f"messages.{variant} (line {locate(('messages', variant))})\n  "
+                f"names {', '.join('{' + u + '}' for u in unknown)}, which check kind "
+                f"{data['check']!r} never fills (it fills: {filled})"
+            )
+    return out
+
+
+def _locator(text: str):
+    """(key path) -> 1-based line of that key in a YAML text (1 when it cannot be found)."""
+    from linter.sources import yaml as y
+
+    try:
+        docs = y.compose_all(text)
+    except y.YamlParseError:
+        docs = []
+
+    def locate(keys: tuple) -> int:
+        node = docs[0] if docs else None
+        line = 1
+        for key in keys:
+            item = y.get_item(node, str(key))
+            if item is None:
+                return line
+            line = item[0].start_mark.line + 1
+            node = item[1]
+        return line
+
+    return locate
 
 
 def rule_problems(data: object) -> list[str]:
@@ -163,12 +230,13 @@ def rule_problems(data: object) -> list[str]:
 
 
 def load_rules(directory: Path, extra: list[Path] | None = None) -> list[Rule]:
-    from linter.checks import CHECKS
-
+    """The built-in rules (trusted: the test suite validates them), then the configuration's
+    extra rule files (validated here); a later file replaces a rule of the same id."""
     rules: dict[str, Rule] = {}
-    for path in sorted(directory.glob("SA*.yaml")) + list(extra or []):
+    for path in sorted(directory.glob("SA*.yaml")):
+        rule = load_rule_file(path, trusted=True)
+        rules[rule.id] = rule
+    for path in extra or []:
         rule = load_rule_file(path)
-        if rule.check not in CHECKS:
-            raise RulePackError(f"{path}: unknown check kind {rule.check!r}")
         rules[rule.id] = rule
     return sorted(rules.values(), key=lambda r: r.id)

@@ -297,7 +297,11 @@ def test_rules_json_declares_fix_availability_and_applicability(tmp_path):
         "name": "env-substitution-syntax",
         "level": "error",
         "summary": next(r.summary for r in rules if r.id == "SA205"),
-        "fix": {"availability": "sometimes", "applicability": ["safe", "unsafe"], "runtime_keyed": True},
+        "fix": {
+            "availability": "sometimes",
+            "applicability": ["safe", "unsafe"],
+            "runtime_keyed": True,
+        },
     }
     assert by_id["SA204"]["fix"]["availability"] == "sometimes"
     assert by_id["SA002"]["fix"] == {

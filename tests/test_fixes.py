@@ -142,7 +142,11 @@ def test_inserted_lines_take_the_line_ending_of_the_file(tmp_path, monkeypatch, 
     from linter import checks
     from linter.config import Config
 
-    monkeypatch.setitem(checks.CHECKS, "test_insert_lines", "tests.test_fixes:_insert_lines")
+    monkeypatch.setitem(
+        checks.CHECK_KINDS,
+        "test_insert_lines",
+        checks.kinds.CheckKind("tests.test_fixes:_insert_lines", frozenset()),
+    )
     write_files(tmp_path, {"rules/SA990.yaml": INSERT_RULE})
     original = newline.join(["a: 1", "insert-here: yes", "b: 2", ""])
     (tmp_path / "x.yaml").write_bytes(original.encode())

@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from linter.checks.kinds import CHECK_KINDS, COMMON_FIELDS
 from linter.model import Finding, Fix, RelatedLocation, RuntimeSource, Span
+from linter.validation import construct
 
 if TYPE_CHECKING:
     from linter.analysis.deployment import DeploymentModel
@@ -20,36 +22,13 @@ if TYPE_CHECKING:
     from linter.target import Runtime, Target
     from linter.workspace import Workspace
 
-#: check kind -> "module:function"
-CHECKS: dict[str, str] = {
-    "parse_problems": "linter.checks.basics:parse_problems",
-    "unknown_target": "linter.checks.basics:unknown_target",
-    "render_notes": "linter.checks.render:render_notes",
-    "image_version_mismatch": "linter.checks.images:image_version_mismatch",
-    "image_unverifiable": "linter.checks.images:image_unverifiable",
-    "image_behind_platform": "linter.checks.images:image_behind_platform",
-    "distribution_name": "linter.checks.images:distribution_name",
-    "stored_chunk_id": "linter.checks.chunks:stored_chunk_id",
-    "stored_chunk_id_compiled": "linter.checks.chunks:stored_chunk_id_compiled",
-    "chunk_id_not_string": "linter.checks.chunks:chunk_id_not_string",
-    "compiled_pipeline_stale": "linter.checks.stale:compiled_pipeline_stale",
-    "api_route_unavailable": "linter.checks.routes:api_route_unavailable",
-    "unused_suppression": "linter.suppressions:unused_suppression",
-    "run_config_version": "linter.checks.runconfig.version:run_config_version",
-    "milvus_schema_override": "linter.checks.runconfig.milvus:milvus_schema_override",
-    "run_config_schema": "linter.checks.runconfig.schema:run_config_schema_check",
-    "embedding_dimension_mismatch": "linter.checks.runconfig.embedding:embedding_dimension_mismatch",
-    "env_substitution_syntax": "linter.checks.runconfig.env:env_substitution_syntax",
-    "user_config_key": "linter.checks.crd:user_config_key",
-    "cr_field_unavailable": "linter.checks.crd:cr_field_unavailable",
-    "unsupported_safety_provider": "linter.checks.safety:unsupported_safety_provider",
-    "runtime_wrapper": "linter.checks.safety:runtime_wrapper",
-}
-
 
 def load_check(kind: str) -> Callable[[CheckContext], Iterable[Finding]]:
-    module, _, func = CHECKS[kind].partition(":")
+    module, _, func = CHECK_KINDS[kind].target.partition(":")
     return getattr(importlib.import_module(module), func)
+
+
+_PARAMS: dict[int, Any] = {}  # id(rule) -> its typed parameters, built once per rule object
 
 
 @dataclass
@@ -66,8 +45,13 @@ class CheckContext:
     cache: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def params(self) -> dict[str, Any]:
-        return self.rule.params
+    def params(self) -> Any:
+        """The rule's parameters as its check kind's typed model (linter/checks/kinds.py)."""
+        typed = _PARAMS.get(id(self.rule))
+        if typed is None or typed[0] is not self.rule:
+            typed = (self.rule, construct(CHECK_KINDS[self.rule.check].params, self.rule.params))
+            _PARAMS[id(self.rule)] = typed
+        return typed[1]
 
     def finding(
         self,
@@ -85,6 +69,9 @@ class CheckContext:
         server: str = "",
         **fields: Any,
     ) -> Finding:
+        undeclared = fields.keys() - CHECK_KINDS[self.rule.check].fields - COMMON_FIELDS
+        if undeclared:  # a check fills only what its kind declares (the templates were checked)
+            raise ValueError(f"{self.rule.check} fills undeclared fields {sorted(undeclared)}")
         fields.setdefault("target", self.target.label)
         if runtime is not None:
             fields.setdefault("runtime", str(runtime.version))

@@ -13,7 +13,7 @@ def parse_problems(ctx: CheckContext) -> Iterator[Finding]:
         span = Span.of(p.line, p.column, p.line, p.column + 1)
         variant = getattr(p, "variant", "default")
         # a file that only this Python cannot parse is not broken: a warning, not an error
-        level = ctx.params.get("levels", {}).get(variant)
+        level = ctx.params.levels.get(variant)
         yield ctx.finding(
             p.path, span, variant, reason=p.message, logical="", snippet=p.message, level=level
         )

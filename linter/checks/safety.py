@@ -73,7 +73,7 @@ def _platform_ships(ctx: CheckContext, runtime: Version, package: str) -> bool:
 
 def unsupported_safety_provider(ctx: CheckContext) -> Iterator[Finding]:
     module_fact = ctx.kb.fact("safety.provider-module")
-    package = ctx.params.get("trustyai_package", "llama_stack_provider_trustyai_fms")
+    package = ctx.params.trustyai_package
     for rc, rt in run_configs(ctx):
         safety_ids: set[str] = set()
         for api, i, entry in providers(rc):
@@ -256,8 +256,8 @@ def _mounts(ctx: CheckContext, cm_name: str) -> list[RelatedLocation]:
 
 
 def runtime_wrapper(ctx: CheckContext) -> Iterator[Finding]:
-    modules = tuple(ctx.params.get("modules", ["llama_stack", "llama_stack_client"]))
-    file_names = tuple(ctx.params.get("file_names", ["sitecustomize.py", "usercustomize.py"]))
+    modules = tuple(ctx.params.modules)
+    file_names = tuple(ctx.params.file_names)
     for cm in ctx.ws.objects_of("ConfigMap"):
         data = cm.get("data")
         for key, value in y.items(data):

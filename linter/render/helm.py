@@ -11,6 +11,7 @@ returns nothing (no cluster), and the binary runs with empty Helm home folders.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -210,13 +211,18 @@ def render_chart(
     engine: Engine, chart: Chart, values: dict, release: str, namespace: str
 ) -> RenderOutput:
     """Render `chart` (plain and marked), from the cache when this exact render was done before."""
-    from linter import packcache
+    from linter import cache
+    from linter.validation import construct
 
     key = _cache_key(engine, chart, values, release, namespace)
-    cached = packcache.load(key, kind=CACHE_KIND) if key else None
-    if isinstance(cached, RenderOutput):
-        cached.cached = True
-        return cached
+    cached = cache.load(key, kind=CACHE_KIND) if key else None
+    if isinstance(cached, dict):
+        try:
+            output = construct(RenderOutput, cached)
+            output.cached = True
+            return output
+        except (TypeError, ValueError, KeyError):
+            pass
     plain = engine.render(chart, chart.archive(), values, release, namespace)
     sites: list[gotemplate.MarkerSite] = []
     marked_files = _marked_templates(chart, sites)
@@ -234,7 +240,7 @@ def render_chart(
         else:
             output.unmarked.append(name)
         output.texts[name] = text
-    packcache.store(key, output, kind=CACHE_KIND)
+    cache.store(key, dataclasses.asdict(output), kind=CACHE_KIND)
     return output
 
 
@@ -261,7 +267,7 @@ def _marked_templates(chart: Chart, sites: list[gotemplate.MarkerSite]) -> dict[
 def _cache_key(
     engine: Engine, chart: Chart, values: dict, release: str, namespace: str
 ) -> str | None:
-    from linter import packcache
+    from linter import cache
 
     h = hashlib.sha256()
     h.update(f"{FORMAT}\0{engine.label}\0{release}\0{namespace}\0".encode())
@@ -269,4 +275,4 @@ def _cache_key(
     for f in sorted(chart.files, key=lambda f: f.name):
         h.update(f"\0{f.name}\0{len(f.data)}\0".encode())
         h.update(f.data)
-    return packcache.key([], [], h.hexdigest())
+    return cache.key([], [], h.hexdigest())

@@ -14,8 +14,8 @@ from linter.sources.yamledit import delete_range_edit, entry_line_range
 
 
 def milvus_schema_override(ctx: CheckContext) -> Iterator[Finding]:
-    keys = set(ctx.params.get("keys", []))
-    passthrough = set(ctx.params.get("passthrough", []))
+    keys = set(ctx.params.keys)
+    passthrough = set(ctx.params.passthrough)
     extra_allow = ctx.kb.fact("milvus.extra-allow")
     for rc, rt in run_configs(ctx):
         for api, i, entry in providers(rc):

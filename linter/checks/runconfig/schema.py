@@ -270,7 +270,7 @@ def _ignored_config_keys(
         # A fork build (0.3.5+rhai0) carries backports the upstream schema lacks: RHOAI 3.2's own
         # default config sets remote::bedrock `api_key`, absent from upstream 0.3.5's config class.
         return
-    handled = set(ctx.params.get("handled_keys", []))
+    handled = set(ctx.params.handled_keys)
     for k, _ in config.value:
         if not isinstance(k, ScalarNode) or k.value in props or k.value in handled:
             continue

@@ -1,25 +1,28 @@
-"""A per-user cache of validated data (pickled): the rule pack and knowledge base, keyed by the stamps
-of their files, and configuration files, keyed by their content.
+"""A per-user cache of plain data (JSON): validated configuration files keyed by their content,
+Helm renders keyed by chart files, values and engine. JSON, never pickle: nothing read from the
+cache can run code.
 
-Never required: any problem reading or writing the cache falls back to loading the YAML data.
-Set STACKALIGN_NO_CACHE=1 to disable it. It lives in STACKALIGN_CACHE_DIR if set, else in
+Never required: any problem reading or writing the cache falls back to doing the work. Set
+STACKALIGN_NO_CACHE=1 to disable it. It lives in STACKALIGN_CACHE_DIR if set, else in
 $XDG_CACHE_HOME/stackalign (~/.cache/stackalign); it keeps the newest KEEP files of each kind.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
 from linter import __version__
 
+KEEP = 16
+
 
 def _code() -> list[str]:
     """stackalign's own modules: a changed class or loader (in a checkout, where the version does
-    not move) never meets a pickle made by the old code."""
+    not move) never meets data written by the old code."""
     package = os.path.dirname(os.path.abspath(__file__))
     return sorted(
         os.path.join(d, f)
@@ -30,9 +33,6 @@ def _code() -> list[str]:
     )
 
 
-KEEP = 16
-
-
 def _dir() -> Path:
     if os.environ.get("STACKALIGN_CACHE_DIR"):
         return Path(os.environ["STACKALIGN_CACHE_DIR"])
@@ -41,8 +41,9 @@ def _dir() -> Path:
 
 
 def key(folders: list[Path], files: list[Path], content: str = "") -> str | None:
-    """A key over stackalign's version, the path, size and mtime of every file (and of every YAML
-    file under `folders`), and `content`; None when caching is off or a file cannot be read."""
+    """A key over stackalign's version and code, the path, size and mtime of every file (and of
+    every YAML file under `folders`), and `content`; None when caching is off or a file cannot
+    be read."""
     if os.environ.get("STACKALIGN_NO_CACHE"):
         return None
     h = hashlib.sha256(__version__.encode())
@@ -57,25 +58,18 @@ def key(folders: list[Path], files: list[Path], content: str = "") -> str | None
     return h.hexdigest()[:32]
 
 
-def load(k: str | None, kind: str = "pack") -> Any:
+def load(k: str | None, kind: str) -> Any:
+    """The data stored under `k`, or None."""
     if k is None:
         return None
     try:
-        with open(_dir() / f"{kind}-{k}.pickle", "rb") as fh:
-            if not _trusted(os.fstat(fh.fileno())):
-                return None
-            return pickle.load(fh)  # our own file, written below; never user input
+        with open(_dir() / f"{kind}-{k}.json", encoding="utf-8") as fh:
+            return json.load(fh)
     except Exception:
         return None
 
 
-def _trusted(st: os.stat_result) -> bool:
-    """A pickle runs code when loaded: only read one that this user wrote and nobody else can."""
-    getuid = getattr(os, "getuid", None)  # POSIX; elsewhere the per-user folder is the guard
-    return getuid is None or (st.st_uid == getuid() and not st.st_mode & 0o022)
-
-
-def store(k: str | None, value: Any, kind: str = "pack") -> None:
+def store(k: str | None, value: Any, kind: str) -> None:
     if k is None:
         return
     tmp = None
@@ -85,9 +79,9 @@ def store(k: str | None, value: Any, kind: str = "pack") -> None:
         import tempfile
 
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, d / f"{kind}-{k}.pickle")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(value, fh)
+        os.replace(tmp, d / f"{kind}-{k}.json")
         tmp = None
         _prune(d, kind)
     except Exception:
@@ -101,7 +95,7 @@ def store(k: str | None, value: Any, kind: str = "pack") -> None:
 def _prune(d: Path, kind: str) -> None:
     """Remove all but the newest KEEP files of one kind (old versions, old configurations)."""
     files = []
-    for p in d.glob(f"{kind}-*.pickle"):
+    for p in d.glob(f"{kind}-*.json"):
         try:
             files.append((p.stat().st_mtime_ns, p))
         except OSError:
