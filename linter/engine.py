@@ -26,7 +26,7 @@ from linter.discovery import (
 )
 from linter.gitcontext import context_files, grep_files
 from linter.knowledge import KnowledgeBase, load_knowledge
-from linter.model import Finding, Level
+from linter.model import Applicability, Finding, Level
 from linter.render import TRIGGERS as RENDER_TRIGGERS
 from linter.render import remap as remap_rendered
 from linter.render import render_views
@@ -297,7 +297,7 @@ def _hold_runtime_keyed_fixes(findings: list[Finding]) -> None:
         fix = f.fix
         if fix is None or fix.applicability != "safe" or fix.depends_on not in flagged:
             continue
-        fix.applicability = "unsafe"
+        fix.applicability = Applicability.unsafe
         server = fix.depends_on.replace("/", " ", 1)
         fix.description += f" (unsafe until the image of {server} is settled: it sets the version)"
 

@@ -24,6 +24,17 @@ class Level(str, Enum):
 _RANK = {"error": 3, "warning": 2, "note": 1}
 
 
+class Applicability(str, Enum):
+    """How far a fix can be trusted: `safe` keeps what the runtime does (--fix applies it),
+    `unsafe` changes behaviour (only with --unsafe-fixes)."""
+
+    safe = "safe"
+    unsafe = "unsafe"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """1-based line and column (columns count Unicode code points)."""
@@ -59,15 +70,14 @@ class Edit:
 class Fix:
     """Edits that resolve a finding; `unsafe` ones change behaviour and need --unsafe-fixes."""
 
-    applicability: str  # "safe" or "unsafe"
+    applicability: Applicability
     description: str
     edits: list[Edit]
     depends_on: str = ""  # the server whose LlamaStack version the new text is written for
     changes_server: str = ""  # the server whose image (so whose version) this fix changes
 
     def __post_init__(self) -> None:
-        if self.applicability not in ("safe", "unsafe"):
-            raise ValueError(f"fix applicability must be safe or unsafe: {self.applicability!r}")
+        self.applicability = Applicability(self.applicability)  # ValueError for anything else
 
 
 @dataclass(slots=True)
