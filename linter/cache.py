@@ -64,9 +64,18 @@ def load(k: str | None, kind: str) -> Any:
         return None
     try:
         with open(_dir() / f"{kind}-{k}.json", encoding="utf-8") as fh:
+            if not _trusted(os.fstat(fh.fileno())):
+                return None
             return json.load(fh)
     except Exception:
         return None
+
+
+def _trusted(st: os.stat_result) -> bool:
+    """Cached data is used without validation: only read a file this user wrote and nobody else
+    can write (a configuration forged by another user would otherwise be taken as valid)."""
+    getuid = getattr(os, "getuid", None)  # POSIX; elsewhere the per-user folder is the guard
+    return getuid is None or (st.st_uid == getuid() and not st.st_mode & 0o022)
 
 
 def store(k: str | None, value: Any, kind: str) -> None:

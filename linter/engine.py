@@ -212,7 +212,9 @@ def run(
 
     t = clock()
     cfg = opts.config or Config()
-    render_views(ws, files, scope.cwd, cfg, scope.project)  # Helm charts, kustomize overlays
+    top = scope.project or Path(os.path.commonpath([str(r) for r in scope.context_roots]))
+    top = top.parent if top.is_file() else top
+    render_views(ws, files, scope.cwd, cfg, top)  # Helm charts, kustomize overlays
     timings.append(("render: Helm charts, kustomize overlays", clock() - t))
 
     t = clock()

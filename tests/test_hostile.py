@@ -93,10 +93,11 @@ def map_bomb(indent: str, levels: int = 9) -> str:
 @pytest.mark.parametrize(
     ("text", "line", "column", "fragment"),
     [
-        (CR + "spec:\n  server: [unclosed\n", 6, 1, "did not find expected ',' or ']'"),
-        (CR + "spec: {server: 1\n", 5, 1, "did not find expected ',' or '}'"),
-        (CR + 'spec:\n  name: "unterminated\n', 6, 1, "found unexpected end of stream"),
-        (CR + "spec:\n  name: 'unterminated\n", 6, 1, "found unexpected end of stream"),
+        # the input ends inside a construct: at the construct's start, not at the end of the file
+        (CR + "spec:\n  server: [unclosed\n", 5, 11, "did not find expected ',' or ']'"),
+        (CR + "spec: {server: 1\n", 4, 7, "did not find expected ',' or '}'"),
+        (CR + 'spec:\n  name: "unterminated\n', 5, 9, "found unexpected end of stream"),
+        (CR + "spec:\n  name: 'unterminated\n", 5, 9, "found unexpected end of stream"),
         (CR + "spec:\n\tserver: {}\n", 5, 1, "found character that cannot start any token"),
         (CR + "spec:\n  a: 1\n   b: 2\n", 6, 5, "mapping values are not allowed in this context"),
         (CR + "spec: *undefined\n", 4, 7, "found undefined alias"),
@@ -358,10 +359,10 @@ def test_a_5_mb_single_line_parses(tmp_path):
     assert [(r, line, col) for r, _, line, col, _ in got] == [("SA101", 7, 14)]
 
 
-def test_a_5_mb_single_line_that_breaks_is_sa001_at_its_end(tmp_path):
+def test_a_5_mb_single_line_that_breaks_is_sa001_at_the_unclosed_bracket(tmp_path):
     text = CR + "spec: [" + "a" * 5_000_000 + "\n"
     only_sa001(
-        lint_files(tmp_path, {"cr.yaml": text}), "cr.yaml", 5, 1, "did not find expected ',' or ']'"
+        lint_files(tmp_path, {"cr.yaml": text}), "cr.yaml", 4, 7, "did not find expected ',' or ']'"
     )
 
 
@@ -644,7 +645,7 @@ def test_a_failing_rule_is_reported_and_the_run_goes_on(tmp_path, monkeypatch, c
         tmp_path, {"cr.yaml": CR_0_3, "bad.yaml": "kind: LlamaStackDistribution\n["}, target=T225
     )
     assert [(r, p, line, col) for r, p, line, col, _ in found(result)] == [
-        ("SA001", "bad.yaml", 3, 1),
+        ("SA001", "bad.yaml", 2, 1),
         ("SA101", "cr.yaml", 7, 14),
     ]
     assert len(result.errors) == 1

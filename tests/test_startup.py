@@ -91,13 +91,11 @@ def test_warm_lint_imports_neither_pydantic_nor_jsonschema(repo: Path, tmp_path:
     cache = tmp_path / "cache"
     cold, cold_modules, rc1 = _lint(repo, cache, "gitops/cr.yaml")
     warm, warm_modules, rc2 = _lint(repo, cache, "gitops/cr.yaml")
-    # the first run validated the pack and the configuration...
+    # the first run validated the configuration (the built-in pack is never validated at run
+    # time: the test suite does it, tests/test_pack.py)...
     assert {"pydantic", "jsonschema"} <= cold_modules
-    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == [
-        "config",
-        "pack",
-    ]
-    # ...the second one reads both from the cache
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["config"]
+    # ...the second one reads its validated data from the cache
     assert not {"pydantic", "pydantic_core", "jsonschema", "libcst", "ruamel"} & warm_modules
     assert rc1 == rc2 == 0  # a note does not fail the run
     assert _findings(cold) == _findings(warm)
@@ -140,38 +138,39 @@ def test_a_corrupt_cache_file_is_ignored(repo: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     first, _, _ = _lint(repo, cache)
     for p in cache.iterdir():
-        p.write_bytes(b"not a pickle")
+        p.write_bytes(b"not JSON")
     again, modules, _ = _lint(repo, cache)
     assert "pydantic" in modules  # loaded and validated from the YAML again
     assert _findings(again) == _findings(first)
 
 
 def test_the_cache_keeps_the_newest_files_of_each_kind(tmp_path: Path, monkeypatch) -> None:
-    from linter import packcache
+    from linter import cache
 
     monkeypatch.setenv("STACKALIGN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(packcache, "KEEP", 3)
+    monkeypatch.setattr(cache, "KEEP", 3)
     for i in range(6):
-        packcache.store(f"k{i}", {"n": i}, kind="config")
-        os.utime(tmp_path / f"config-k{i}.pickle", ns=(i * 10**9, i * 10**9))
-    packcache.store("p", ["pack"])
+        cache.store(f"k{i}", {"n": i}, kind="config")
+        os.utime(tmp_path / f"config-k{i}.json", ns=(i * 10**9, i * 10**9))
+    cache.store("p", ["render"], kind="helm")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "config-k3.pickle",
-        "config-k4.pickle",
-        "config-k5.pickle",
-        "pack-p.pickle",
+        "config-k3.json",
+        "config-k4.json",
+        "config-k5.json",
+        "helm-p.json",
     ]
-    assert packcache.load("k5", kind="config") == {"n": 5}
-    assert packcache.load("k0", kind="config") is None
+    assert cache.load("k5", kind="config") == {"n": 5}
+    assert cache.load("k0", kind="config") is None
     monkeypatch.setenv("STACKALIGN_NO_CACHE", "1")
-    assert packcache.key([], [tmp_path / "pack-p.pickle"]) is None
+    assert cache.key([], [tmp_path / "helm-p.json"]) is None
 
 
 def test_a_cache_file_others_can_write_is_not_loaded(tmp_path: Path, monkeypatch) -> None:
-    from linter import packcache
+    """Cached configuration data is used without validation: never from a file others can write."""
+    from linter import cache
 
     monkeypatch.setenv("STACKALIGN_CACHE_DIR", str(tmp_path))
-    packcache.store("k", {"n": 1}, kind="config")
-    assert packcache.load("k", kind="config") == {"n": 1}
-    (tmp_path / "config-k.pickle").chmod(0o666)  # anyone could have replaced it
-    assert packcache.load("k", kind="config") is None
+    cache.store("k", {"n": 1}, kind="config")
+    assert cache.load("k", kind="config") == {"n": 1}
+    (tmp_path / "config-k.json").chmod(0o666)  # anyone could have replaced it
+    assert cache.load("k", kind="config") is None

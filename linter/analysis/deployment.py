@@ -197,6 +197,13 @@ class DeploymentModel:
                 server.version = Version.parse(release.llamastack)
                 server.version_reason = f"distribution {name} on {self.target.label}"
                 server.version_node = name_node
+            elif name and any(
+                name in r.distribution_names for p in self.kb.platforms.values() for r in p.releases
+            ):
+                server.problem = (
+                    f"`{name}` is the platform's own distribution, and no target says which "
+                    "platform release runs it"
+                )
             else:
                 server.problem = f"distribution `{name}` names no image the knowledge base knows"
         return server

@@ -33,7 +33,15 @@ if TYPE_CHECKING:
     from linter.target import Target
     from linter.workspace import Workspace
 
-__all__ = ["TRIGGERS", "claims_template", "remap", "render_views", "same_view", "view_of"]
+__all__ = [
+    "TRIGGERS",
+    "claims_template",
+    "remap",
+    "render_views",
+    "same_view",
+    "source_place",
+    "view_of",
+]
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 MAX_ROUNDS = 3  # charts whose Applications come from another chart's render: bounded
@@ -191,6 +199,22 @@ def remap(findings: list[Finding], ws: Workspace, target: Target | None = None) 
     if target is not None:
         target.alternatives = [remapper._paths_in(a) for a in target.alternatives]
     return remapper.remap(findings)
+
+
+def source_place(ws: Workspace, path: str, line: int) -> tuple[str, int]:
+    """The repository file and line behind a line of a rendered text (itself for a plain file)."""
+    state = getattr(ws, "renders", None)
+    rt = state.rendered.get(path) if state is not None else None
+    if rt is None:
+        return path, line
+    from linter.render.origins import Remapper
+
+    try:
+        index = rt.lines.line_start(line)
+    except IndexError:
+        return path, line
+    place, _ = rt.place_of(index, index)
+    return place.path, Remapper(state.rendered, state.texts).span(place).start.line
 
 
 def view_of(source: YamlSource | None) -> str | None:

@@ -11,6 +11,7 @@ import json
 import re
 
 from linter.analysis.deployment import Binding, DeploymentModel, Server
+from linter.render import source_place
 from linter.target import default_runtime
 
 
@@ -27,11 +28,11 @@ def model_data(model: DeploymentModel) -> dict:
     servers = [_server(model, s) for s in model.servers]
     configs = []
     for rc in model.ws.run_configs:
-        line = rc.source.span(rc.root).start.line
+        path, line = source_place(model.ws, rc.path, rc.source.span(rc.root).start.line)
         configs.append(
             {
                 "id": f"{rc.path}:{line}",
-                "path": rc.path,
+                "path": path,
                 "line": line,
                 "label": rc.label or rc.path,
                 "readers": [_edge(model, b) for b in model.config_bindings(rc)],
@@ -50,18 +51,25 @@ def model_data(model: DeploymentModel) -> dict:
 
 
 def _client_texts(model: DeploymentModel) -> list[tuple[str, str]]:
+    """Files that talk to LlamaStack: they use its client, call a route, or name a server."""
     ws = model.ws
     out = {src.path: src.text for src in ws.python_sources}
     for prog in ws.compiled_programs():
         out[prog.path] = ws.file_texts.get(prog.path, "")
     for shell in ws.other_sources:
         out[shell.path] = shell.text
-    return sorted(out.items())
+    return sorted((p, t) for p, t in out.items() if _is_client(model, p, t))
+
+
+def _is_client(model: DeploymentModel, path: str, text: str) -> bool:
+    if any(m in text for m in ("llama_stack", "LlamaStack", "/v1/")):
+        return True
+    return any(b.why.startswith("called at") for b in model.client_bindings(path, text))
 
 
 def _server(model: DeploymentModel, s: Server) -> dict:
     runtime = model.server_runtime(s)
-    span = s.span()
+    path, line = source_place(model.ws, s.path, s.span().start.line)
     suffix = f".{s.namespace}.svc.cluster.local" if s.namespace and s.kind != "compose" else ""
     hosts = sorted(n + suffix for n in s.service_names) + sorted(s.route_hosts)
     return {
@@ -69,8 +77,8 @@ def _server(model: DeploymentModel, s: Server) -> dict:
         "kind": s.kind,
         "name": s.name,
         "namespace": s.namespace,
-        "path": s.path,
-        "line": span.start.line,
+        "path": path,
+        "line": line,
         "image": s.image,
         "version": str(s.version) if s.version else None,
         "version_reason": s.version_reason or None,
