@@ -1,4 +1,4 @@
-"""Which LlamaStack runtime a run config or a custom resource will run on (DESIGN "Two version axes").
+"""Which LlamaStack runtime a run config or a custom resource will run on (README, "Two version axes").
 
 A run config's runtime comes from the LlamaStackDistribution whose `spec.server.userConfig`
 names the run config's ConfigMap; any other object's from the CR itself; otherwise the target

@@ -232,6 +232,13 @@ def _schema_problems(ctx: CheckContext, rc: RunConfig, rt: Runtime) -> Iterator[
         yield from _ignored_top_level(ctx, rc, rt, found)
 
 
+def _schema_label(schema_version: Version, runtime: Version) -> str:
+    """`0.3.5`, or for a fork build `0.3.5, the release 0.3.5+rhai0 was cut from`."""
+    if schema_version == runtime:
+        return str(schema_version)
+    return f"{schema_version}, the release {runtime} was cut from"
+
+
 def _registry(found: tuple[Version, dict] | None) -> dict[str, list] | None:
     """The full in-tree provider registry of the schema's release."""
     registry = found[1].get("registry") if found else None
@@ -282,7 +289,7 @@ def _ignored_config_keys(
             runtime=rt,
             key=k.value,
             provider_type=ptype,
-            schema_version=str(schema_version),
+            schema_version=_schema_label(schema_version, rt.version),
         )
 
 
@@ -305,5 +312,5 @@ def _ignored_top_level(
                 snippet=k.value,
                 runtime=rt,
                 key=k.value,
-                schema_version=str(found[0]),
+                schema_version=_schema_label(found[0], rt.version),
             )
