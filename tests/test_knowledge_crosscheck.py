@@ -266,12 +266,14 @@ def test_probe_outcomes_follow_from_the_facts(version):
     assert observed == expected
 
 
-def test_int_metadata_chunk_id_is_accepted_then_fails_in_the_store():
-    """SA305's stated reason, from scripts/verify_chunk_id.py run on the real 0.2.22."""
-    record = json.loads(
-        (REPO / "docs" / "evidence" / "chunk_id_llama-stack-0.2.22.json").read_text()
-    )
-    assert kb().fact("chunk.metadata-id-promoted").present(Version.parse(record["llama_stack"]))
+@pytest.mark.parametrize("version", ["0.2.22", "0.3.5"])
+def test_int_metadata_chunk_id_is_accepted_then_fails_in_the_store(version):
+    """SA305's stated reason, from scripts/verify_chunk_id.py run on the real releases."""
+    path = REPO / "docs" / "evidence" / f"chunk_id_llama-stack-{version}.json"
+    record = json.loads(path.read_text())
+    assert record["llama_stack"] == version
+    promoted, is_string = kb().fact("chunk.metadata-id-promoted"), kb().fact("chunk.id-is-string")
+    assert promoted.present(Version.parse(version)) and is_string.present(Version.parse(version))
     assert record["request metadata.chunk_id int: validate"].startswith(
         "OK {'chunk_id': 7, 'type': 'int'"
     )
@@ -414,3 +416,43 @@ def test_compact_tables_expand_to_the_recorded_json():
     assert module.expand_provider_types(ptypes) == json.loads(
         (derived / "provider_types_by_tag.json").read_text()
     )
+
+
+# -- what rule texts state about versions -------------------------------------------------------------
+VERSION = r"\d+\.\d+\.\d+(?:\.\d+)?(?:rc\d+)?(?:\+rhaiv?\.?\d+)?"
+#: "RHOAI 2.25 (LlamaStack 0.2.22)", "RHOAI 2.25, which ships 0.2.22", "RHOAI 3.0's 0.3.0rc3+rhai0"
+RHOAI_CLAIM = re.compile(rf"RHOAI (\d+\.\d+)\b([^.;\n]{{0,40}}?)\b({VERSION})")
+NOT_A_LLAMASTACK_CLAIM = ("operator", "trustyai", "`", " from ", " has none")
+
+
+def rule_texts():
+    for rule in pack()[1]:
+        yield rule.id, rule.summary
+        yield rule.id, rule.help
+        yield from ((rule.id, m) for m in rule.messages.values())
+        yield from ((rule.id, ex.description) for ex in rule.examples)
+
+
+def test_rule_texts_name_the_llamastack_each_rhoai_release_ships():
+    claims, wrong = 0, []
+    for rule_id, text in rule_texts():
+        for m in RHOAI_CLAIM.finditer(text):
+            if any(word in m.group(2) for word in NOT_A_LLAMASTACK_CLAIM):
+                continue
+            claims += 1
+            release = kb().release("rhoai", m.group(1))
+            if release is None or release.llamastack != m.group(3):
+                wrong.append(f"{rule_id}: {m.group(0)!r}")
+    assert wrong == []
+    assert claims >= 15
+
+
+def test_messages_take_versions_from_the_knowledge_base():
+    """A message states a version only through a placeholder the knowledge base fills."""
+    literal = re.compile(r"\b\d+\.\d+\.\d+")
+    assert [
+        f"{rule.id} {name}"
+        for rule in pack()[1]
+        for name, template in rule.messages.items()
+        if literal.search(template)
+    ] == []
