@@ -217,7 +217,7 @@ def _url_use(unit: CodeUnit, node: ast.AST, text: str | None, via: str) -> Route
 # -- urljoin ----------------------------------------------------------------------------------------
 def _is_urljoin(node: ast.Call) -> bool:
     chain = attribute_chain(node.func)
-    return bool(chain) and chain[-1] == "urljoin" and len(node.args) >= 2
+    return chain is not None and chain[-1] == "urljoin" and len(node.args) >= 2
 
 
 def _urljoin_string(node: ast.Call, constants: dict[str, str]) -> str | None:
@@ -336,7 +336,7 @@ def _resource_endpoint(attributes: list[str]) -> str | None:
 
 
 def _base_keyword(client: OpenAIClient) -> str:
-    return next(kw.arg for kw in client.call.keywords if kw.value is client.base_node)
+    return next(kw.arg or "" for kw in client.call.keywords if kw.value is client.base_node)
 
 
 def _normalize(path: str) -> str:
