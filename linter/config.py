@@ -35,7 +35,7 @@ class RuleSetting:
 
 @dataclass
 class HelmSetting:
-    """`helm:`: one more values set for the repository's charts (issue 17; linter/render/)."""
+    """`helm:`: one more values set for the repository's charts (linter/render/)."""
 
     __pydantic_config__ = STRICT
     values: list[str] = container(

@@ -22,32 +22,53 @@ Component = Literal["llamastack", "operator", "trustyai_fms", "rhoai", "odh", "k
 
 EVIDENCE = meta(min_length=1)
 
+#: An upstream permalink a user can open: a line of a file at a tag or commit, a directory or file
+#: at a ref (`tree/`), a commit, a pull request, or a page outside GitHub (vendor documentation).
+PERMALINK = re.compile(
+    r"https://github\.com/[\w.-]+/[\w.-]+/"
+    r"(?:blob/(?:v?\d[\w.+-]*|[0-9a-f]{7,40})/[^#\s]+#L\d+(?:-L\d+)?"
+    r"|tree/[^\s#]+|commit/[0-9a-f]{7,40}|pull/\d+)"
+    r"|https://(?!github\.com/)[^\s]+"
+)
+#: A page of this repository, with an optional section anchor: `docs/knowledge.md#http-routes`.
+REPOSITORY_PAGE = re.compile(r"(?:docs|rules|schemas|scripts|tests)/[\w./-]+(?:#[\w-]+)?")
+
 
 @dataclass(frozen=True)
 class Evidence:
-    """Where a fact was verified: a file at a ref of a repository, or a LLAMASTACK.md section."""
+    """Where a fact was verified: an upstream permalink, or a page of this repository (the section
+    of docs/knowledge.md that explains it, or the script whose recorded output shows it)."""
 
     __pydantic_config__ = STRICT
-    repo: str | None = None
-    ref: str | None = None
-    path: str | None = None
-    doc: str | None = field(default=None, metadata=meta("Section of knowledge/LLAMASTACK.md"))
+    url: str | None = field(
+        default=None,
+        metadata=meta(
+            "upstream permalink: github.com/<owner>/<repo>/blob/<tag or commit>/<path>#L<n>, "
+            "a tree/, commit/ or pull/ URL, or a vendor documentation page"
+        ),
+    )
+    doc: str | None = field(
+        default=None,
+        metadata=meta("a page of this repository, e.g. docs/knowledge.md#http-routes"),
+    )
+    quote: str | None = field(
+        default=None,
+        metadata=meta("text the linked line holds (scripts/verify_evidence.py checks it)"),
+    )
     note: str | None = None
 
     def __post_init__(self) -> None:
-        if not (self.doc or (self.repo and self.ref)):
-            raise ValueError("evidence needs `doc` or `repo` + `ref`")
+        if not (self.url or self.doc):
+            raise ValueError("evidence needs `url` (an upstream permalink) or `doc` (a page here)")
+        if self.url is not None and not PERMALINK.fullmatch(self.url):
+            raise ValueError(f"not an upstream permalink: {self.url!r}")
+        if self.doc is not None and not REPOSITORY_PAGE.fullmatch(self.doc):
+            raise ValueError(f"not a page of this repository: {self.doc!r}")
+        if self.quote is not None and (self.url is None or "#L" not in self.url):
+            raise ValueError("`quote` needs a `url` that names a line (#L<n>)")
 
     def __str__(self) -> str:
-        parts = []
-        if self.repo:
-            where = f"{self.repo}@{self.ref}"
-            if self.path:
-                where += f":{self.path}"
-            parts.append(where)
-        if self.doc:
-            parts.append(self.doc)
-        return "; ".join(parts)
+        return "; ".join(p for p in (self.url, self.doc, self.note) if p)
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,38 @@ class PlatformRelease:
     llamastack_note: str = ""
     crd: str | None = field(default=None, metadata=meta("key of the CRD schema under schemas/crd/"))
     trustyai_fms: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderConfigDifference:
+    """A provider config class of a fork build that differs from the upstream release it was cut
+    from: the keys the fork is known to read that the upstream class lacks."""
+
+    __pydantic_config__ = STRICT
+    api: str
+    provider_type: str
+    accepts: list[str] = field(metadata=meta(min_length=1))
+    evidence: list[Evidence] = field(metadata=EVIDENCE)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ForkBuild:
+    """A build of the opendatahub-io/llama-stack fork (`0.3.5+rhai0`): the upstream release whose
+    code it carries, which stands in for the fork where the fork itself was never introspected."""
+
+    __pydantic_config__ = STRICT
+    version: str
+    evidence: list[Evidence] = field(metadata=EVIDENCE)
+    cut_from: str | None = field(
+        default=None,
+        metadata=meta("upstream release the build was cut from; none when cut from a branch"),
+    )
+    cut_from_commit: str | None = field(
+        default=None, metadata=meta("upstream commit the build was cut from, when not a release")
+    )
+    note: str = ""
+    provider_config_differences: list[ProviderConfigDifference] = container(list)
 
 
 @dataclass(frozen=True)
@@ -184,6 +237,7 @@ class ServerCommands:
         metadata=meta("commands whose first positional argument is the run config path")
     )
     evidence: list[Evidence] = field(metadata=EVIDENCE)
+    config_env: list[str] = container(list, "env vars whose value is the run config path")
 
 
 @dataclass
@@ -196,6 +250,7 @@ class KnowledgeFile:
     images: list[ImageFamily] = container(list)
     operator_levels: list[OperatorLevel] = container(list)
     server_commands: ServerCommands | None = None
+    fork_builds: list[ForkBuild] = container(list)
     facts: dict[str, list[Fact]] = container(dict)
 
 
@@ -207,6 +262,7 @@ class KnowledgeBase:
         self.platforms: dict[str, Platform] = {}
         self.images: list[ImageFamily] = []
         self.operator_levels: list[OperatorLevel] = []
+        self.fork_builds: list[ForkBuild] = []
         self.facts: dict[str, list[Fact]] = {}
         self.server_commands: ServerCommands | None = None
         for f in files:
@@ -216,6 +272,7 @@ class KnowledgeBase:
                 self.platforms[p.id] = p
             self.images.extend(f.images)
             self.operator_levels.extend(f.operator_levels)
+            self.fork_builds.extend(f.fork_builds)
             for topic, facts in f.facts.items():
                 self.facts.setdefault(topic, []).extend(facts)
         self.llamastack_releases.sort(key=Version.parse)
@@ -224,6 +281,12 @@ class KnowledgeBase:
         dupes = {i for i in ids if ids.count(i) > 1}
         if dupes:
             raise ValueError(f"duplicate fact ids: {sorted(dupes)}")
+        for build in self.fork_builds:
+            for v in (build.version, build.cut_from):
+                if v is not None and v not in self.llamastack_releases:
+                    raise ValueError(f"fork build {build.version}: {v} is not a known release")
+            if build.cut_from is not None and Version.parse(build.cut_from).local:
+                raise ValueError(f"fork build {build.version}: cut_from must be upstream")
 
     # -- platforms -------------------------------------------------------------------------------
     def platform(self, pid: str) -> Platform | None:
@@ -248,6 +311,37 @@ class KnowledgeBase:
 
     def closest_llamastack(self, version: str) -> str | None:
         return closest(version, self.llamastack_releases)
+
+    # -- fork builds -----------------------------------------------------------------------------
+    def fork_build(self, version: Version) -> ForkBuild | None:
+        """The recorded fork build with this version (`0.3.5+rhai0`), if any."""
+        return self._fork_builds.get(version)
+
+    @cached_property
+    def _fork_builds(self) -> dict[Version, ForkBuild]:
+        return {Version.parse(b.version): b for b in self.fork_builds}
+
+    def schema_versions(self, version: Version) -> list[str]:
+        """Releases whose generated run-config schema describes `version`, best first: its own,
+        then (for a fork build) the upstream release it was cut from. Never a neighbour: a
+        release's schema stands only for itself."""
+        out = [str(version)]
+        build = self.fork_build(version)
+        if build is not None and build.cut_from is not None:
+            out.append(build.cut_from)
+        return out
+
+    def fork_accepted_keys(self, version: Version, api: str, provider_type: str) -> set[str]:
+        """Config keys a fork build is known to read beyond its upstream release's class."""
+        build = self.fork_build(version)
+        if build is None:
+            return set()
+        return {
+            key
+            for d in build.provider_config_differences
+            if d.api == api and d.provider_type == provider_type
+            for key in d.accepts
+        }
 
     # -- facts -----------------------------------------------------------------------------------
     def topic(self, name: str) -> list[Fact]:

@@ -1,4 +1,4 @@
-"""The two version axes: the platform target and the LlamaStack runtime (DESIGN "Two version axes").
+"""The two version axes: the platform target and the LlamaStack runtime (README, "Two version axes").
 
 Target: `--target` > config file > auto-detection (OLM Subscription, its kustomize channel patch).
 Runtime: the LlamaStack version that will actually run, read from a CR's image when possible, else

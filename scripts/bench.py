@@ -1,4 +1,4 @@
-"""Benchmark: prints every speed and memory figure of issue 8, each with its comparison.
+"""Benchmark: prints every speed and memory figure the project tracks, each with its comparison.
 
 Usage: python scripts/bench.py [--corpus ../shared/corpus/perf] [--yamllint-sample 400]
 

@@ -12,6 +12,7 @@ Example, Use instead, Fix safety, References) and its examples, which the test s
 from __future__ import annotations
 
 import argparse
+import posixpath
 import re
 import sys
 from pathlib import Path
@@ -39,6 +40,23 @@ def fenced(text: str, language: str) -> str:
     fence = "`" * max(3, longest + 1)
     body = text if text.endswith("\n") else text + "\n"
     return f"{fence}{language}\n{body}{fence}\n"
+
+
+#: a Markdown link whose target is a path from the repository root (rule help writes them that way,
+#: which `stackalign explain` prints as is)
+REPOSITORY_LINK = re.compile(r"\]\((?!https?://|#|\.\.?/)(?P<path>[^)#\s]+)(?P<anchor>#[^)\s]*)?\)")
+
+
+def relative_links(markdown: str, page_dir: str = "docs/rules") -> str:
+    """Rewrite repository-root link targets so they resolve from a page under `page_dir`."""
+
+    def rewrite(m: re.Match) -> str:
+        target = posixpath.relpath(m.group("path"), page_dir)
+        if m.group("path").endswith("/"):
+            target += "/"
+        return f"]({target}{m.group('anchor') or ''})"
+
+    return REPOSITORY_LINK.sub(rewrite, markdown)
 
 
 def language(name: str) -> str:
@@ -91,7 +109,7 @@ def render_rule(rule: Rule, rule_file: str) -> str:
         "|---|---|---|---|\n",
         f"| {rule.level.value} | {rule.precision} | {', '.join(rule.file_kinds)} | {tags} |\n\n",
         f"Suppress with `# stackalign: ignore[{rule.id}] reason` on the line or the line above.\n\n",
-        rule.help.strip() + "\n\n",
+        relative_links(rule.help.strip()) + "\n\n",
         "## Examples\n\n",
         "These examples are part of the rule file; the test suite runs every one of them.\n\n",
     ]

@@ -56,14 +56,14 @@ from pathlib import Path
 GENERATOR = "scripts/gen_runconfig_schemas.py"
 
 # LlamaStack release -> extra pins and the trustyai_fms release RHOAI pairs with it
-# (knowledge/LLAMASTACK.md sections 6b and 8).
+# (docs/knowledge.md#rhoai-releases, #safety-providers).
 RELEASES: dict[str, dict[str, object]] = {
     "0.2.10": {"rhoai": ["2.22"], "pins": [], "trustyai_fms": "0.1.2"},
     "0.2.14": {"rhoai": ["2.23"], "pins": [], "trustyai_fms": "0.1.2"},
     "0.2.18": {"rhoai": ["2.24"], "pins": [], "trustyai_fms": "0.1.2"},
     "0.2.22": {"rhoai": ["2.25"], "pins": [], "trustyai_fms": "0.2.2"},
     # upstream 0.3.0 is not what RHOAI 3.0 ships (that is the fork 0.3.0rc3+rhai0); it is kept
-    # because the recorded validations in knowledge/data/derived were run on it.
+    # because the recorded validations of RHOAI's default configs were run on it.
     "0.3.0": {"rhoai": [], "pins": [], "trustyai_fms": "0.2.3"},
     "0.3.5": {"rhoai": ["3.2"], "pins": [], "trustyai_fms": "0.3.2"},
     "0.4.2": {"rhoai": ["3.3"], "pins": ["llama-stack-api==0.4.4"], "trustyai_fms": "0.3.2"},

@@ -186,7 +186,7 @@ class DeploymentModel:
         pod = cr.get("spec", "server", "podOverrides")
         server.mounts = _mounts(y.get(pod, "volumes"), y.get(pod, "volumeMounts"))
         server.config_path = self._config_arg(
-            _words(y.get(container, "command")) + _words(y.get(container, "args"))
+            _words(y.get(container, "command")) + _words(y.get(container, "args")), server.env
         )
         if server.image:
             self._version_from_image(server, server.image, image_node)
@@ -235,8 +235,8 @@ class DeploymentModel:
                 labels=labels,
                 env=_env(y.get(container, "env")),
                 mounts=_mounts(y.get(pod, "volumes"), y.get(container, "volumeMounts")),
-                config_path=self._config_arg(words),
             )
+            server.config_path = self._config_arg(words, server.env)
             if obj.kind == "Service":  # Knative: the service name and its cluster-local host
                 server.service_names.add(obj.name)
             self._version(server, image, image_node, container, command)
@@ -269,8 +269,8 @@ class DeploymentModel:
                     image=image,
                     image_node=image_node,
                     env=_compose_env(y.get(service, "environment")),
-                    config_path=self._config_arg(words),
                 )
+                server.config_path = self._config_arg(words, server.env)
                 server.service_names = {name, y.text(y.get(service, "container_name")) or name}
                 base = posixpath.dirname(source.path)
                 for vol in y.seq(y.get(service, "volumes")):
@@ -289,11 +289,15 @@ class DeploymentModel:
         commands = self.kb.server_commands
         return bool(commands and any(m in command for m in commands.markers))
 
-    def _config_arg(self, words: list[str]) -> str | None:
-        """The run config path a server command names (`--config P`, `llama stack run P`)."""
+    def _config_arg(self, words: list[str], env: dict[str, str] | None = None) -> str | None:
+        """The run config path a server command names (`--config P`, `llama stack run P`), or its
+        environment (`LLAMA_STACK_CONFIG`, read by the uvicorn factory)."""
         commands = self.kb.server_commands
         if commands is None:
             return None
+        for name in commands.config_env:
+            if env and env.get(name):
+                return env[name]
         tokens = [t for w in words for t in _split(w)]
         for i, tok in enumerate(tokens):
             for flag in commands.config_flags:

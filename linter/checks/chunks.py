@@ -1,4 +1,4 @@
-"""SA301/SA302 `stored_chunk_id` in chunk payloads and SA305 an int chunk id (LLAMASTACK.md §4).
+"""SA301/SA302 `stored_chunk_id` in chunk payloads and SA305 an int chunk id (docs/knowledge.md#chunks).
 
 The Python is read with `ast` (positions from the parser, so comments, docstrings and text inside
 other strings are never findings); fixes are computed with libcst, which keeps the formatting, and

@@ -1,6 +1,6 @@
 """SA303: a compiled pipeline embeds a component that differs from the component's current source.
 
-The expected program text is rebuilt the way KFP does (knowledge/KFP.md §2.1) without importing
+The expected program text is rebuilt the way KFP does (docs/knowledge.md#kubeflow-pipelines) without importing
 anything: the `FunctionDef` and its first decorator from `ast`, `inspect.getblock` from there,
 `textwrap.dedent` (which also empties whitespace-only lines), then everything before the first
 line that starts with `def` dropped. It is compared with the program from its `def` line on.

@@ -1,5 +1,5 @@
 """What GitOps applies, not only what is on disk: Helm charts rendered with the values the repository
-gives them, kustomize overlays built (DESIGN "The flow", step 1b; issue 17).
+gives them, kustomize overlays built (docs/architecture.md, step 5).
 
 The engine calls four functions, and nothing else of this package:
 - `claims_template(ws, rel, is_template)` while files are parsed: a file under a chart's

@@ -1,4 +1,4 @@
-"""The JSON contract of DESIGN.md (tests and users parse it)."""
+"""The JSON report: a contract (tests and users parse it)."""
 
 from __future__ import annotations
 

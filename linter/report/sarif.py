@@ -1,6 +1,6 @@
 """SARIF 2.1.0 for GitHub code scanning: findings and run metadata in, one run out.
 
-What GitHub reads (LINTERS.md 1.1) is always present and never empty; `%SRCROOT%`-relative URIs;
+What GitHub reads (its SARIF docs) is always present and never empty; `%SRCROOT%`-relative URIs;
 full regions with an exclusive end column in Unicode code points; GitHub's own
 `primaryLocationLineHash` plus our line-independent fingerprint; fixes as artifact changes;
 suppressed results only on request (GitHub shows them as open alerts).
@@ -28,7 +28,7 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "stackalignFingerprint/v1"
 LINE_HASH_KEY = "primaryLocationLineHash"
-MAX_RESULTS = 5000  # GitHub keeps only the top 5,000 results of a run (LINTERS.md 1.4)
+MAX_RESULTS = 5000  # GitHub keeps only the top 5,000 results of a run (GitHub's SARIF docs)
 MAX_DESCRIPTION = 1024
 PRECISION_RANK = {"very-high": 4, "high": 3, "medium": 2, "low": 1}
 

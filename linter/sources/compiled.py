@@ -1,4 +1,4 @@
-"""Programs embedded in compiled Kubeflow Pipelines YAML (knowledge/KFP.md sections 1, 3 and 7).
+"""Programs embedded in compiled Kubeflow Pipelines YAML (docs/knowledge.md#kubeflow-pipelines).
 
 KFP v2 (`kfp dsl compile`) stores each lightweight component's program as one command item of its
 executor: the item right after the launcher script that writes `ephemeral_component.py`. The
@@ -224,7 +224,7 @@ def _build(
 def reemit_program(prog: CompiledProgram, new_value: str) -> tuple[int, int, str]:
     """(start, end, text): file offsets of the program scalar and its PyYAML re-emission.
 
-    The scalar is written again the way `yaml.dump_all` writes it (knowledge/KFP.md 7.3): same
+    The scalar is written again the way `yaml.dump_all` writes it (PyYAML's emitter, as kfp calls it): same
     start column, continuation lines at the original indent, style chosen by PyYAML's analysis,
     so splicing gives what `kfp dsl compile` writes for the changed program.
     """

@@ -1,4 +1,4 @@
-"""Snapshots of the text and JSON reports on the story example (the JSON contract of DESIGN.md)."""
+"""Snapshots of the text and JSON reports on the story example (the JSON contract users parse)."""
 
 from __future__ import annotations
 

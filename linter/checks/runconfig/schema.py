@@ -12,7 +12,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from linter.checks import CheckContext
 from linter.checks.runconfig import fact_gone, logical, providers, run_configs
-from linter.knowledge import Fact
+from linter.knowledge import Fact, KnowledgeBase
 from linter.model import Finding, Fix
 from linter.sources import yaml as y
 from linter.sources.yamledit import replace_node_fix
@@ -40,22 +40,24 @@ def _load_schema(path: str) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def run_config_schema(runtime: Version) -> tuple[Version, dict] | None:
-    """The schema of the nearest release at or below the runtime on the same minor line."""
+def run_config_schema(kb: KnowledgeBase, runtime: Version) -> tuple[Version, dict] | None:
+    """The generated schema that describes the runtime: its own release's, else (a fork build) the
+    schema of the upstream release the knowledge base records it was cut from. A neighbouring
+    release's schema never stands in: keys and provider types change by patch release."""
     from linter.resources import schemas_dir
 
     try:
         directory = schemas_dir() / "runconfig"
     except FileNotFoundError:
         return None
-    best = None
-    for v, path in _schema_index(str(directory)):
-        if v.minor_line == runtime.minor_line and not runtime < v:
-            best = (v, path)
-    if best is None:
-        return None
-    data = _load_schema(best[1])
-    return (best[0], data) if data else None
+    generated = dict(_schema_index(str(directory)))
+    for candidate in kb.schema_versions(runtime):
+        version = Version.parse(candidate)
+        path = generated.get(version)
+        data = _load_schema(path) if path else None
+        if data:
+            return version, data
+    return None
 
 
 def schema_provider_types(schema: dict) -> dict[str, dict[str, dict]]:
@@ -192,7 +194,7 @@ def _external(rc: RunConfig, entry: MappingNode) -> bool:
 
 
 def _schema_problems(ctx: CheckContext, rc: RunConfig, rt: Runtime) -> Iterator[Finding]:
-    found = run_config_schema(rt.version)
+    found = run_config_schema(ctx.kb, rt.version)
     known_types = schema_provider_types(found[1]) if found else {}
     facts = {(f.api, f.subject): f for f in ctx.kb.topic("provider_types")}
     for api, i, entry in providers(rc):
@@ -201,7 +203,7 @@ def _schema_problems(ctx: CheckContext, rc: RunConfig, rt: Runtime) -> Iterator[
         if not ptype or _external(rc, entry) or api == "telemetry":
             continue
         fact = facts.get((api, ptype))
-        registry = _registry(found, rt.version)
+        registry = _registry(found)
         if registry is not None and api in registry:
             unknown = ptype not in registry[api]
         else:
@@ -230,11 +232,16 @@ def _schema_problems(ctx: CheckContext, rc: RunConfig, rt: Runtime) -> Iterator[
         yield from _ignored_top_level(ctx, rc, rt, found)
 
 
-def _registry(found: tuple[Version, dict] | None, runtime: Version) -> dict[str, list] | None:
-    """The full provider registry of the schema's release, only when it is the runtime's release."""
-    if found is None or found[0].release != runtime.release or found[0].pre != runtime.pre:
-        return None
-    registry = found[1].get("registry")
+def _schema_label(schema_version: Version, runtime: Version) -> str:
+    """`0.3.5`, or for a fork build `0.3.5, the release 0.3.5+rhai0 was cut from`."""
+    if schema_version == runtime:
+        return str(schema_version)
+    return f"{schema_version}, the release {runtime} was cut from"
+
+
+def _registry(found: tuple[Version, dict] | None) -> dict[str, list] | None:
+    """The full in-tree provider registry of the schema's release."""
+    registry = found[1].get("registry") if found else None
     return registry if isinstance(registry, dict) else None
 
 
@@ -266,11 +273,8 @@ def _ignored_config_keys(
         return
     if not isinstance(config, MappingNode) or schema.get("additionalProperties") is True:
         return
-    if rt.version.local:
-        # A fork build (0.3.5+rhai0) carries backports the upstream schema lacks: RHOAI 3.2's own
-        # default config sets remote::bedrock `api_key`, absent from upstream 0.3.5's config class.
-        return
-    handled = set(ctx.params.handled_keys)
+    ptype = y.text(y.get(entry, "provider_type")) or ""
+    handled = set(ctx.params.handled_keys) | ctx.kb.fork_accepted_keys(rt.version, api, ptype)
     for k, _ in config.value:
         if not isinstance(k, ScalarNode) or k.value in props or k.value in handled:
             continue
@@ -282,8 +286,8 @@ def _ignored_config_keys(
             snippet=k.value,
             runtime=rt,
             key=k.value,
-            provider_type=y.text(y.get(entry, "provider_type")),
-            schema_version=str(schema_version),
+            provider_type=ptype,
+            schema_version=_schema_label(schema_version, rt.version),
         )
 
 
@@ -306,5 +310,5 @@ def _ignored_top_level(
                 snippet=k.value,
                 runtime=rt,
                 key=k.value,
-                schema_version=str(found[0]),
+                schema_version=_schema_label(found[0], rt.version),
             )
