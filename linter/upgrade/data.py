@@ -132,6 +132,16 @@ class ChannelRule:
 
 
 @dataclass(frozen=True)
+class ProviderPin:
+    """An external provider module the platform pins per release (`module: pkg==X`)."""
+
+    __pydantic_config__ = STRICT
+    module: str
+    release_field: str = field(metadata=meta("the PlatformRelease field holding its version"))
+    evidence: list[Evidence] = field(metadata=EVIDENCE)
+
+
+@dataclass(frozen=True)
 class RouteRename:
     __pydantic_config__ = STRICT
     from_: str = field(metadata=meta(alias="from"))
@@ -165,6 +175,7 @@ class MigrationFile:
     boundaries: list[Boundary] = container(list)
     images: list[ImageRetag] = container(list)
     channels: list[ChannelRule] = container(list)
+    provider_pins: list[ProviderPin] = container(list)
     clients: ClientRules | None = None
     manual: list[ManualNote] = container(list)
 
@@ -176,6 +187,7 @@ class MigrationRules:
     boundaries: list[Boundary]
     images: list[ImageRetag]
     channels: list[ChannelRule]
+    provider_pins: list[ProviderPin]
     route_renames: list[RouteRename]
     fix_rules: list[str]
     manual: list[ManualNote]
@@ -211,6 +223,7 @@ def load_migrations(directory: Path | None = None) -> MigrationRules:
         boundaries=boundaries,
         images=[i for f in files for i in f.images],
         channels=[c for f in files for c in f.channels],
+        provider_pins=[p for f in files for p in f.provider_pins],
         route_renames=[r for f in files if f.clients for r in f.clients.route_renames],
         fix_rules=[r for f in files if f.clients for r in f.clients.fix_rules],
         manual=[m for f in files for m in f.manual],

@@ -40,6 +40,9 @@ class LayoutResult:
     text: str
     changes: list[Change] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    # stores an earlier step of this migration added (id of the store mapping -> its change):
+    # a later step that moves them reports one change, not two
+    added: dict[int, Change] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -58,14 +61,19 @@ class _Ctx:
 
 
 def migrate_run_config(
-    text: str, old: Version, new: Version, rules: MigrationRules | None = None
+    text: str,
+    old: Version,
+    new: Version,
+    rules: MigrationRules | None = None,
+    pins: dict[str, str] | None = None,
 ) -> LayoutResult:
     """`text` (one run config document) moved from runtime `old` to runtime `new`.
 
     Text-level steps (the env substitution syntax, a rewrite inside scalars that keeps their
     quoting and escapes) run first, on the text; the structural steps then run, in version order,
-    on one ruamel.yaml round-trip tree. Raises RoundTripError when the text is not one YAML
-    mapping ruamel.yaml can round-trip."""
+    on one ruamel.yaml round-trip tree. `pins` ({module: version}) re-pins external provider
+    modules (`module: pkg==X`) to the versions the new platform release ships. Raises
+    RoundTripError when the text is not one YAML mapping ruamel.yaml can round-trip."""
     from linter.upgrade.roundtrip import RoundTripError
 
     rules = rules or load_migrations()
@@ -79,6 +87,9 @@ def migrate_run_config(
                     result.changes.append(
                         Change(boundary.id, f"{count} environment substitution(s) rewritten")
                     )
+    if pins:
+        result.text, repinned = pin_modules_text(result.text, pins)
+        result.changes += [Change("provider-pins", what) for what in repinned]
     structural = [b for b in boundaries if any(s.op in STEPS for s in b.steps)]
     if not structural:
         return result
@@ -91,7 +102,25 @@ def migrate_run_config(
             if step.op in STEPS:
                 STEPS[step.op](ctx, step)
     result.text = rt.render()
+    gone = sorted(env_names(text) - env_names(result.text))
+    if gone:
+        result.notes.append(
+            Note(
+                structural[0].id,
+                "environment variables the migrated config no longer reads: "
+                + ", ".join(gone)
+                + " (they configured settings that moved or went, see the other notes)",
+                structural[0].docs,
+            )
+        )
     return result
+
+
+_ENV_NAME = re.compile(r"\$\{env\.([A-Z0-9_]+)")
+
+
+def env_names(text: str) -> set[str]:
+    return set(_ENV_NAME.findall(text))
 
 
 # -- tree helpers -----------------------------------------------------------------------------------
@@ -204,6 +233,37 @@ def env_syntax_text(text: str) -> tuple[str, int]:
     return text, count
 
 
+def pin_modules_text(text: str, pins: dict[str, str]) -> tuple[str, list[str]]:
+    """`module: pkg==X` values re-pinned to `pins[pkg]` (only the version characters change)."""
+    from linter.sources.yaml import compose_all, get, items, seq
+
+    edits: list[tuple[int, int, str, str]] = []
+    for doc in compose_all(text):
+        for _, entries in items(get(doc, "providers")):
+            for entry in seq(entries):
+                node = get(entry, "module")
+                value = getattr(node, "value", None)
+                if not isinstance(value, str) or "==" not in value:
+                    continue
+                module, _, version = value.partition("==")
+                want = pins.get(module.strip())
+                if want is None or version.strip() == want:
+                    continue
+                raw = text[node.start_mark.index : node.end_mark.index]
+                at = raw.rfind(version)
+                if at < 0:
+                    continue
+                start = node.start_mark.index + at
+                edits.append(
+                    (start, start + len(version), want, f"`module: {value}` -> `{module}=={want}`")
+                )
+    done = []
+    for start, end, want, what in sorted(edits, reverse=True):
+        text = text[:start] + want + text[end:]
+        done.append(what)
+    return text, list(reversed(done))
+
+
 # -- storage ----------------------------------------------------------------------------------------
 _STORE_TYPES = ("sqlite", "postgres", "redis", "mongodb")
 
@@ -265,7 +325,7 @@ class _Backends:
         return name
 
 
-def _sqlite_paths(data: Any, step: Step) -> list[str]:
+def _sqlite_paths(data: Any, step: Step, added: dict[int, Change]) -> list[str]:
     """db_path of every old sqlite store config (top level, then providers), in order."""
     out = []
     for move in step.stores:
@@ -275,6 +335,8 @@ def _sqlite_paths(data: Any, step: Step) -> list[str]:
     for move in step.providers:
         for _, entry in _providers(data, move.api):
             old = _at(entry.get("config"), move.from_)
+            if id(old) in added:
+                continue  # a store this migration added: no file holds data yet
             if _is_map(old) and str(old.get("type") or "sqlite") == "sqlite" and old.get("db_path"):
                 out.append(str(old["db_path"]))
     return out
@@ -318,7 +380,8 @@ def _storage(ctx: _Ctx, step: Step) -> None:
         (move, api, entry)
         for move in step.providers
         for api, entry in _providers(data, move.api)
-        if _is_map(entry.get("config")) and _at(entry.get("config"), move.from_) is not None
+        if _is_map(entry.get("config"))
+        and _at(entry.get("config"), move.from_) is not None
         and not _is_reference(_at(entry.get("config"), move.from_))
     ]
     missing_required = [
@@ -332,7 +395,7 @@ def _storage(ctx: _Ctx, step: Step) -> None:
     needs_storage = "storage" not in data
     if not (old_top or old_provider or missing_required or needs_storage):
         return
-    paths = _sqlite_paths(data, step)
+    paths = _sqlite_paths(data, step, ctx.result.added)
     image = str(data.get("image_name") or "distribution")
     dirs = [posixpath.dirname(p) for p in paths if posixpath.dirname(p)]
     sqlite_dir = dirs[0] if dirs else step.default_sqlite_dir.replace("{image_name}", image)
@@ -363,6 +426,8 @@ def _storage(ctx: _Ctx, step: Step) -> None:
     for move, api, entry in old_provider:
         config = entry["config"]
         old = _at(config, move.from_)
+        if id(old) in ctx.result.added:  # added by an earlier step: one change, not two
+            ctx.result.changes.remove(ctx.result.added.pop(id(old)))
         pos = _index(config, move.from_) if move.from_ in config else None
         config.pop(move.from_)
         backend = backends.backend_for(move.kind, old)
@@ -441,9 +506,7 @@ def _move_keys(ctx: _Ctx, step: Step) -> None:
         _move_comment(data, key, target, key)
         moved.append(key)
     if moved:
-        ctx.changed(
-            ", ".join(f"`{k}`" for k in moved) + f" moved under `{step.into}`"
-        )
+        ctx.changed(", ".join(f"`{k}`" for k in moved) + f" moved under `{step.into}`")
 
 
 def _rename_key(ctx: _Ctx, step: Step) -> None:
@@ -549,7 +612,9 @@ def _manual_keys(ctx: _Ctx, step: Step) -> None:
         found = [k for k in step.keys if k in config]
         if found:
             keys = ", ".join(f"`{k}`" for k in found)
-            ctx.note(f"{api} {entry.get('provider_id')} ({entry.get('provider_type')}): {keys} ignored: {step.reason}")
+            ctx.note(
+                f"{api} {entry.get('provider_id')} ({entry.get('provider_type')}): {keys} ignored: {step.reason}"
+            )
 
 
 def _add_provider_store(ctx: _Ctx, step: Step) -> None:
@@ -571,6 +636,7 @@ def _add_provider_store(ctx: _Ctx, step: Step) -> None:
         store["db_path"] = f"{_sqlite_dir(ctx.data, step)}/{step.file.format(name=name)}"
         config[key] = store
         ctx.changed(f"{api} {ptype}: `{key}` added ({store['db_path']})")
+        ctx.result.added[id(store)] = ctx.result.changes[-1]
 
 
 def _sqlite_dir(data: Any, step: Step) -> str:
@@ -582,7 +648,9 @@ def _sqlite_dir(data: Any, step: Step) -> str:
             if folder:
                 return folder
     image = str(data.get("image_name") or "distribution")
-    return step.default_sqlite_dir.replace("{image_name}", image) or "~/.llama/distributions/" + image
+    return (
+        step.default_sqlite_dir.replace("{image_name}", image) or "~/.llama/distributions/" + image
+    )
 
 
 def _all_maps(node: Any) -> Iterator[tuple[int, Any]]:

@@ -83,9 +83,7 @@ def source(release: str) -> str:
 
 @cache
 def migrated(src: str, dst: str) -> LayoutResult:
-    return migrate_run_config(
-        source(src), Version.parse(RUNTIME[src]), Version.parse(RUNTIME[dst])
-    )
+    return migrate_run_config(source(src), Version.parse(RUNTIME[src]), Version.parse(RUNTIME[dst]))
 
 
 def resolved(text: str, release: str, enable_all: bool = False) -> dict:
@@ -150,7 +148,10 @@ def test_nothing_is_dropped_silently(src: str, dst: str) -> None:
     result = migrated(src, dst)
     before = resolved(source(src), src, enable_all=True)
     after = resolved(result.text, dst, enable_all=True)
-    crossed = {b.id for b in load_migrations().crossed(Version.parse(RUNTIME[src]), Version.parse(RUNTIME[dst]))}
+    crossed = {
+        b.id
+        for b in load_migrations().crossed(Version.parse(RUNTIME[src]), Version.parse(RUNTIME[dst]))
+    }
     # every provider survives (its API and type may be renamed), except the telemetry provider
     # the 0.3 layout replaces with a setting, which the notes name
     ids_after = {p.get("provider_id") for _, p in providers(after)}
@@ -272,7 +273,7 @@ def entry_blocks(text: str) -> dict[str, tuple[object, str]]:
     out: dict[str, tuple[object, str]] = {}
     data = yaml.safe_load(text)
     keys = items(doc)
-    for i, (k, v) in enumerate(keys):
+    for i, (k, _v) in enumerate(keys):
         end = keys[i + 1][0].start_mark.line if i + 1 < len(keys) else len(lines)
         out[k.value] = (data[k.value], block(k.start_mark.line, end))
     for api_key, entries in items(get(doc, "providers")):
@@ -305,7 +306,10 @@ def test_mixed_indentation_and_null_are_kept() -> None:
     """RHOAI 2.25 indents its safety list by 4 and writes `namespace: null`; ruamel.yaml would
     write neither. The lines the migration does not touch keep both."""
     result = migrated("2.25", "3.2").text
-    assert "  safety:\n    - provider_id: trustyai_fms\n      provider_type: remote::trustyai_fms\n" in result
+    assert (
+        "  safety:\n    - provider_id: trustyai_fms\n      provider_type: remote::trustyai_fms\n"
+        in result
+    )
     assert "    config:\n        use_k8s: ${env.TRUSTYAI_LMEVAL_USE_K8S:=true}\n" in result
     assert result.endswith("telemetry:\n  enabled: true\n")
 
@@ -323,8 +327,13 @@ def test_expected_moves_2_25_to_3_2() -> None:
             "db_path": "/opt/app-root/src/.llama/distributions/rh/sql_store.db",
         },
     }
-    assert cfg["storage"]["stores"]["metadata"] == {"backend": "kv_default", "namespace": "registry"}
-    milvus = next(p for p in cfg["providers"]["vector_io"] if p["provider_type"] == "remote::milvus")
+    assert cfg["storage"]["stores"]["metadata"] == {
+        "backend": "kv_default",
+        "namespace": "registry",
+    }
+    milvus = next(
+        p for p in cfg["providers"]["vector_io"] if p["provider_type"] == "remote::milvus"
+    )
     assert milvus["config"]["persistence"] == {
         "backend": "kv_default",
         "namespace": "vector_io::milvus_remote",
