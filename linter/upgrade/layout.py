@@ -247,8 +247,8 @@ def pin_modules_text(text: str, pins: dict[str, str]) -> tuple[str, list[str]]:
                     continue
                 module, _, version = value.partition("==")
                 want = pins.get(module.strip())
-                if want is None or version.strip() == want:
-                    continue
+                if want is None or not _older(version.strip(), want):
+                    continue  # not pinned by us, env-driven, already there or newer
                 raw = text[node.start_mark.index : node.end_mark.index]
                 at = raw.rfind(version)
                 if at < 0:
@@ -262,6 +262,13 @@ def pin_modules_text(text: str, pins: dict[str, str]) -> tuple[str, list[str]]:
         text = text[:start] + want + text[end:]
         done.append(what)
     return text, list(reversed(done))
+
+
+def _older(version: str, want: str) -> bool:
+    from linter.versions import try_parse
+
+    have, target = try_parse(version), try_parse(want)
+    return have is not None and target is not None and have < target
 
 
 # -- storage ----------------------------------------------------------------------------------------
@@ -426,16 +433,16 @@ def _storage(ctx: _Ctx, step: Step) -> None:
     for move, api, entry in old_provider:
         config = entry["config"]
         old = _at(config, move.from_)
-        if id(old) in ctx.result.added:  # added by an earlier step: one change, not two
+        fresh = id(old) in ctx.result.added  # added by an earlier step: one change, not two
+        if fresh:
             ctx.result.changes.remove(ctx.result.added.pop(id(old)))
         pos = _index(config, move.from_) if move.from_ in config else None
         config.pop(move.from_)
         backend = backends.backend_for(move.kind, old)
         name = _provider_name(str(entry.get("provider_type") or api), move.remote_suffix)
         _set_dotted(config, move.to or move.from_, _reference(move, backend, name, old), pos)
-        moved.append(
-            f"{api} {entry.get('provider_type')}: `{move.from_}` -> `{move.to}` (on `{backend}`)"
-        )
+        what = f"`{move.to}` added" if fresh else f"`{move.from_}` -> `{move.to}`"
+        moved.append(f"{api} {entry.get('provider_type')}: {what} (on `{backend}`)")
     for move, api, entry in missing_required:
         config = entry.get("config")
         if not _is_map(config):

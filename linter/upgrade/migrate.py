@@ -289,6 +289,8 @@ def _run_config_edits(
             continue
         if edit is not None:
             edits.append(edit)
+        if not (result.changes or result.notes):
+            continue  # already in the new layout
         configs.append(
             ConfigMigration(
                 rc.path,
@@ -325,7 +327,9 @@ def _pinned_differently(rc, pins: dict[str, str]) -> bool:
     for _, entries in y.items(y.get(rc.root, "providers")):
         for entry in y.seq(entries):
             module, _, version = (y.text(y.get(entry, "module")) or "").partition("==")
-            if module.strip() in pins and version and version.strip() != pins[module.strip()]:
+            want = pins.get(module.strip())
+            have, target = try_parse(version.strip()), try_parse(want)
+            if have is not None and target is not None and have < target:
                 return True
     return False
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from linter.upgrade.migrate import Upgrade
 
 RULE_DOCS = "docs/rules/{rule}.md"
+NO_FIX = "no automatic fix: see the rule's documentation"
 
 
 @dataclass
@@ -118,7 +119,7 @@ def advise(f: Finding, rules: MigrationRules) -> Advice:
     for note in rules.manual:
         if note.rule == f.rule and note.contains in f.message:
             return Advice("manual", note.reason, note.docs)
-    return Advice("manual", f.message, RULE_DOCS.format(rule=f.rule))
+    return Advice("manual", NO_FIX, RULE_DOCS.format(rule=f.rule))
 
 
 def manual_work(up: Upgrade) -> list[ManualItem]:
@@ -139,7 +140,9 @@ def manual_work(up: Upgrade) -> list[ManualItem]:
                 f.path,
                 f.span.start.line,
                 f"{f.rule} {f.name}",
-                advice.text if advice.kind == "manual" else f"{f.message} ({advice.text})",
+                advice.text
+                if advice.kind == "manual" and advice.text != NO_FIX
+                else f"{f.message} ({advice.text})",
                 advice.docs,
                 rule=f.rule,
                 introduced=introduced,

@@ -228,18 +228,36 @@ def render_markdown(plan: Plan) -> str:
         if not items:
             out.append("Nothing.")
             continue
-        out += ["| where | rule | finding | fix |", "|---|---|---|---|"]
+        with_fix = status != "resolves"
+        out += (
+            ["| where | rule | finding | fix |", "|---|---|---|---|"]
+            if with_fix
+            else ["| where | rule | finding (before the upgrade) |", "|---|---|---|"]
+        )
         for i in items:
             f = i.finding
-            fix = ""
-            if i.advice is not None:
-                fix = _md(i.advice.text) + (f" ([docs]({i.advice.docs}))" if i.advice.docs else "")
-            out.append(f"| `{f.path}:{f.span.start.line}` | {f.rule} | {_md(f.message)} | {fix} |")
-    out += ["", "### Migration", ""]
-    for line in _migration_lines(plan, "- ")[1:]:
-        out.append(line if line.startswith("- ") else "  " + line.strip())
+            row = f"| `{f.path}:{f.span.start.line}` | {f.rule} | {_md(f.message)} |"
+            if with_fix:
+                fix = ""
+                if i.advice is not None:
+                    fix = _md(i.advice.text) + (
+                        f" ([docs]({i.advice.docs}))" if i.advice.docs else ""
+                    )
+                row += f" {fix} |"
+            out.append(row)
+    target = f"{up.new.platform or 'llamastack'}={up.new.version}"
+    out += ["", f"### Migration (`stackalign upgrade --to {target} --fix`)", ""]
     if not up.files:
         out.append("Nothing to migrate.")
+    for f in up.files:
+        out.append(f"- `{f.path}`")
+        out += [f"  - {_md(what)}" for what in dict.fromkeys(f.what)]
+    for c in up.configs:
+        out.append(
+            f"- run config `{c.path}:{c.line}` {_md(c.label)}: {_md(c.runtime_before)} → "
+            f"{_md(c.runtime_after)}"
+        )
+        out += [f"  - [{x.boundary}] {_md(x.what)}" for x in c.changes]
     out += ["", f"### Manual work ({len(plan.manual)})", ""]
     for m in plan.manual:
         tag = "" if m.introduced else " *(before the upgrade too)*"
