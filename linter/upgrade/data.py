@@ -44,8 +44,8 @@ class StoreMove:
     to: str | None = field(default=None, metadata=meta("dotted key of the reference in config"))
     namespace: str | None = None
     table_name: str | None = None
-    required: bool = field(
-        default=False, metadata=meta("add the reference when the provider has no store")
+    required_for: list[str] = container(
+        list, "provider types that get the reference when their config has no store"
     )
     remote_suffix: bool = field(
         default=False, metadata=meta("`{name}` of a remote:: provider ends in `_remote`")

@@ -394,9 +394,9 @@ def _storage(ctx: _Ctx, step: Step) -> None:
     missing_required = [
         (move, api, entry)
         for move in step.providers
-        if move.required
         for api, entry in _providers(data, move.api)
-        if _at(entry.get("config"), move.to) is None
+        if str(entry.get("provider_type")) in move.required_for
+        and _at(entry.get("config"), move.to) is None
         and (not _is_map(entry.get("config")) or move.from_ not in entry.get("config"))
     ]
     needs_storage = "storage" not in data

@@ -131,6 +131,8 @@ def plan_upgrade(opts: Options, to: dict[str, str], frm: dict[str, str] | None) 
     kb, _ = load_pack(opts)
     rules = load_migrations()
     new = side_of(to, kb, "--to")
+    if frm:
+        side_of(frm, kb, "--from")  # a clear message for an unknown release, before any lint
     base = replace(opts, target=dict(frm or {}), overlay=None)
     before = run(base)
     old = side_of_target(before.target, kb)

@@ -25,8 +25,14 @@ def _side(plan: Plan, which: str) -> dict:
         "operator": side.release.operator if side.release else None,
     }
     if which == "from":
-        out["source"] = up.before.target.source
+        out["source"] = _from_source(plan)
     return out
+
+
+def _from_source(plan: Plan) -> str:
+    """Where the current release was read (`--from`, a config file, a Subscription line)."""
+    source = plan.upgrade.before.target.source
+    return "--from" if source == "--target" else source
 
 
 def summary(plan: Plan) -> dict:
@@ -129,7 +135,7 @@ def _item_json(i: PlanItem) -> dict:
 # -- text -------------------------------------------------------------------------------------------
 def _headline(plan: Plan) -> list[str]:
     up = plan.upgrade
-    line = f"Upgrade: {up.old.label} (from {up.before.target.source}) -> {up.new.label}"
+    line = f"Upgrade: {up.old.label} (from {_from_source(plan)}) -> {up.new.label}"
     facts = []
     if up.old.llamastack and up.new.llamastack:
         facts.append(f"LlamaStack {up.old.llamastack} -> {up.new.llamastack}")

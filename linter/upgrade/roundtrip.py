@@ -77,7 +77,8 @@ def load(text: str) -> RoundTrip:
     if len(docs) != 1:
         raise RoundTripError(f"{len(docs)} YAML documents (the migration handles one)")
     best: tuple[int, tuple[int, int, int], str] | None = None
-    for style in INDENT_STYLES:
+    mapping = mapping_indent(text)
+    for style in [s for s in INDENT_STYLES if s[0] == mapping] or INDENT_STYLES:
         out = dump(docs[0], style)
         cost = _changed_lines(text, out)
         if best is None or cost < best[0]:
@@ -88,6 +89,23 @@ def load(text: str) -> RoundTrip:
     # load again: dumping may attach state to nodes; the caller edits a fresh tree
     data = _yaml(best[1]).load(text)
     return RoundTrip(original=text, data=data, style=best[1], unchanged_dump=best[2])
+
+
+def mapping_indent(text: str) -> int:
+    """The indentation step of nested block mappings (the most common one; 2 if none)."""
+    steps: dict[int, int] = {}
+    lines = [
+        line for line in text.split("\n") if line.strip() and not line.lstrip().startswith("#")
+    ]
+    for here, below in zip(lines, lines[1:], strict=False):
+        if not here.rstrip().endswith(":") or below.lstrip().startswith("- "):
+            continue
+        step = (len(below) - len(below.lstrip(" "))) - (len(here) - len(here.lstrip(" ")))
+        if here.lstrip().startswith("- "):
+            step -= 2
+        if step > 0:
+            steps[step] = steps.get(step, 0) + 1
+    return max(steps, key=lambda k: (steps[k], -k)) if steps else 2
 
 
 def dump(data: Any, style: tuple[int, int, int]) -> str:
