@@ -522,6 +522,16 @@ def upgrade(paths, to, frm, fmt, output, config_path, exclude, fix, diff):
         up = plan_upgrade(opts, to_setting, from_setting)
     except (UpgradeError, KnowledgeError, RulePackError, MigrationDataError) as exc:
         raise UsageFailure(str(exc)) from None
+    if (
+        (fix or diff)
+        and up.old.llamastack
+        and up.new.llamastack
+        and up.new.llamastack < up.old.llamastack
+    ):
+        raise UsageFailure(
+            f"{up.old.label} -> {up.new.label} goes back to an older LlamaStack: the migration only "
+            "moves run configs forward (the plan without --fix/--diff still compares the findings)"
+        )
     if diff and not fix:
         from linter.fixes import FixOutcome, unified_diff
 

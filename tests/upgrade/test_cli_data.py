@@ -50,6 +50,14 @@ def test_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
     assert message in result.output
 
 
+def test_downgrade_is_planned_but_not_migrated(tmp_path: Path) -> None:
+    write_files(tmp_path, {"app.py": "print('no llama here')\n"})
+    assert cli_in(tmp_path, "upgrade", "--from", "rhoai=3.2", "--to", "rhoai=2.25").exit_code == 0
+    result = cli_in(tmp_path, "upgrade", "--from", "rhoai=3.2", "--to", "rhoai=2.25", "--fix")
+    assert result.exit_code == 2
+    assert "goes back to an older LlamaStack" in result.output
+
+
 def test_nothing_to_upgrade_exits_zero(tmp_path: Path) -> None:
     write_files(tmp_path, {"app.py": "print('no llama here')\n"})
     result = cli_in(

@@ -197,3 +197,11 @@ def test_plan_counts_and_fixes() -> None:
         "before": "0.2.8 (image quay.io/redhat-et/llama:vllm-milvus-0.2.8)",
         "after": "0.3.5+rhai0 (distribution rh-dev on RHOAI 3.2)",
     }
+
+
+def test_readme_shows_the_story_plan() -> None:
+    """The README's abridged plan starts and ends as the real one does."""
+    out = run(STORY, "--to", "rhoai=3.2").stdout.splitlines()
+    readme = (REPO / "README.md").read_text()
+    for line in out[:8] + [out[-1]]:
+        assert line in readme, line
