@@ -243,7 +243,7 @@ def pin_modules_text(text: str, pins: dict[str, str]) -> tuple[str, list[str]]:
             for entry in seq(entries):
                 node = get(entry, "module")
                 value = getattr(node, "value", None)
-                if not isinstance(value, str) or "==" not in value:
+                if node is None or not isinstance(value, str) or "==" not in value:
                     continue
                 module, _, version = value.partition("==")
                 want = pins.get(module.strip())

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from linter.upgrade.data import MigrationRules
     from linter.upgrade.migrate import Upgrade
 
-RULE_DOCS = "docs/rules/{rule}.md"
+RULE_DOCS = "stackalign explain {rule}"  # the rule's documentation, wherever stackalign runs
 NO_FIX = "no automatic fix: see the rule's documentation"
 
 

@@ -265,10 +265,11 @@ def config_key_edits(ws: Workspace, old: Side, new: Side) -> list[TextEdit]:
     if want == had:
         return []
     edits: list[TextEdit] = []
-    mounted = {
-        y.text(cr.get("spec", "server", "userConfig", "configMapName"))
-        for cr in ws.objects_of(CR_KIND)
-    } - {None}
+    mounted: set[str] = set()
+    for cr in ws.objects_of(CR_KIND):
+        name = y.text(cr.get("spec", "server", "userConfig", "configMapName"))
+        if name:
+            mounted.add(name)
     for name in sorted(mounted):
         for cm in ws.configmaps_named(name):
             keys = {k.value: k for k, _ in y.items(cm.get("data")) if y.is_scalar(k)}

@@ -206,6 +206,13 @@ def _migration_lines(plan: Plan, indent: str) -> list[str]:
 
 
 # -- Markdown ---------------------------------------------------------------------------------------
+def _docs_md(docs: str) -> str:
+    """A link for a page, the command for a rule's own documentation."""
+    if not docs:
+        return ""
+    return f" ([docs]({docs}))" if docs.startswith("http") else f" (`{docs}`)"
+
+
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -246,18 +253,16 @@ def render_markdown(plan: Plan) -> str:
             if with_fix:
                 fix = ""
                 if i.advice is not None:
-                    fix = _md(i.advice.text) + (
-                        f" ([docs]({i.advice.docs}))" if i.advice.docs else ""
-                    )
+                    fix = _md(i.advice.text) + _docs_md(i.advice.docs)
                 row += f" {fix} |"
             out.append(row)
     target = f"{up.new.platform or 'llamastack'}={up.new.version}"
     out += ["", f"### Migration (`stackalign upgrade --to {target} --fix`)", ""]
     if not up.files:
         out.append("Nothing to migrate.")
-    for f in up.files:
-        out.append(f"- `{f.path}`")
-        out += [f"  - {_md(what)}" for what in dict.fromkeys(f.what)]
+    for change in up.files:
+        out.append(f"- `{change.path}`")
+        out += [f"  - {_md(what)}" for what in dict.fromkeys(change.what)]
     for c in up.configs:
         out.append(
             f"- run config `{c.path}:{c.line}` {_md(c.label)}: {_md(c.runtime_before)} → "
@@ -267,6 +272,6 @@ def render_markdown(plan: Plan) -> str:
     out += ["", f"### Manual work ({len(plan.manual)})", ""]
     for m in plan.manual:
         tag = "" if m.introduced else " *(before the upgrade too)*"
-        docs = f" ([docs]({m.docs}))" if m.docs else ""
+        docs = _docs_md(m.docs)
         out.append(f"- [ ] `{m.path}:{m.line}` {_md(m.what)}{tag}: {_md(m.reason)}{docs}")
     return "\n".join(out) + "\n"
