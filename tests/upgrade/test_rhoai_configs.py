@@ -352,3 +352,34 @@ def test_env_syntax_2_22_to_2_23() -> None:
     assert "${env.OTEL_SERVICE_NAME:=\\u200B}" in result.text  # double-quoted, escapes kept
     assert re.search(r"\$\{env\.[A-Z0-9_]+:(?![=+])", result.text) is None
     assert "version: '2'" in result.text  # 0.2.13+ reads '2' too: left as it is
+
+
+def trustyai_module(text: str) -> str | None:
+    for _, p in providers(yaml.safe_load(text)):
+        if p.get("provider_type") == "remote::trustyai_fms":
+            return p.get("module")
+    return None
+
+
+@pytest.mark.parametrize(("src", "dst"), PAIRS)
+def test_provider_pin_matches_the_target_release(src: str, dst: str) -> None:
+    """Migrated with the pins of the new release (what `upgrade --fix` passes for a config that
+    runs on the release's own LlamaStack), trustyai_fms is pinned as the release's own config."""
+    from tests.helpers import pack
+
+    kb, _ = pack()
+    pins = {"llama_stack_provider_trustyai_fms": kb.release("rhoai", dst).trustyai_fms}
+    had, theirs = trustyai_module(source(src)), trustyai_module(source(dst))
+    result = migrate_run_config(
+        source(src), Version.parse(RUNTIME[src]), Version.parse(RUNTIME[dst]), pins=pins
+    )
+    mine = trustyai_module(result.text)
+    if had is None or "==" not in had:
+        assert mine == had  # nothing to re-pin: loaded from providers.d, or unpinned
+        return
+    if theirs is not None and "==" in theirs:
+        assert mine == theirs
+    else:  # RHOAI 3.0's own config leaves it unpinned; the release runs 0.2.3 (LLAMASTACK 6b)
+        assert mine == f"llama_stack_provider_trustyai_fms=={pins['llama_stack_provider_trustyai_fms']}"
+        theirs = mine
+    assert any(c.boundary == "provider-pins" for c in result.changes) == (had != theirs)
