@@ -21,7 +21,7 @@ whose type the in-tree registry knows is built with its `config_class`. External
 Fork builds are not on PyPI; the upstream release each was cut from is used instead:
 - RHOAI 3.2 runs 0.3.5+rhai0        -> llama-stack 0.3.5 (Red Hat docs: "based on upstream 0.3.5")
 - RHOAI 3.3 runs 0.4.2.1+rhai0      -> llama-stack 0.4.2 with llama-stack-api 0.4.4 (as RHOAI pins)
-- RHOAI 3.4 runs 0.7.1+rhaiv.1      -> llama-stack 0.7.1 with llama-stack-api 0.7.1
+- RHOAI 3.4 runs 0.7.1+rhaiv.1      -> llama-stack 0.7.1 with llama-stack-api 0.7.1 (and mcp<2)
 - RHOAI 3.0 runs 0.3.0rc3+rhai0, cut from upstream main of 2025-10-15 (LLAMASTACK.md section 0,
   claim 2) before the 0.3.0rc4 layout change; no 0.3.0 pre-release is on PyPI, so the last
   upstream release on main before the fork point, 0.2.23 (2025-09-26), stands in for it.
@@ -55,7 +55,8 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
     "3.0": ("0.3.0rc3+rhai0", ["llama-stack==0.2.23"]),
     "3.2": ("0.3.5+rhai0", ["llama-stack==0.3.5"]),
     "3.3": ("0.4.2.1+rhai0", ["llama-stack==0.4.2", "llama-stack-api==0.4.4"]),
-    "3.4": ("0.7.1+rhaiv.1", ["llama-stack==0.7.1", "llama-stack-api==0.7.1"]),
+    # mcp 2 renamed McpError, which llama_stack.core.stack of 0.7.1 imports (`mcp>=1.23.0`)
+    "3.4": ("0.7.1+rhaiv.1", ["llama-stack==0.7.1", "llama-stack-api==0.7.1", "mcp<2"]),
 }
 #: the environment the configs are loaded with: what the recorded validations used
 #: (tests/test_schemas_crosscheck.py HARNESS_ENV) plus the Milvus consistency level RH's template
@@ -214,7 +215,7 @@ def build_venv(python: str, workdir: Path, release: str, keep: bool) -> Path | N
 def installed(venv: Path) -> dict[str, str]:
     code = (
         "import importlib.metadata as m, json; print(json.dumps({d: m.version(d) for d in "
-        "('llama-stack', 'llama-stack-api', 'pydantic') if __import__('importlib.util').util"
+        "('llama-stack', 'llama-stack-api', 'pydantic', 'mcp') if __import__('importlib.util').util"
         ".find_spec(d.replace('-', '_')) is not None}))"
     )
     out = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True)
@@ -241,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     pairs = migrate_pairs(args.workdir)
     record: dict = {"generated_by": "scripts/check_migrations_real.py", "env": ENV, "targets": {}}
+    if args.out.is_file():  # a run of some targets updates those, keeps the others
+        record["targets"] = json.loads(args.out.read_text()).get("targets", {})
     failed = 0
     for release in args.targets:
         runtime, packages = TARGETS[release]
