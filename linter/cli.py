@@ -1,4 +1,4 @@
-"""Command line: `stackalign lint|rules|explain|targets|init|upgrade`. Heavy modules load only inside commands."""
+"""Command line: `stackalign lint|rules|explain|targets`. Heavy modules load only inside commands."""
 
 from __future__ import annotations
 
@@ -510,8 +510,8 @@ def upgrade(paths, to, frm, fmt, output, config_path, exclude, fix, diff):
     missing = [p for p in paths if not os.path.lexists(p)]
     if missing:
         raise UsageFailure(f"no such file or directory: {', '.join(missing)}")
-    to_setting = _parse_targets((to,))
-    from_setting = _parse_targets((frm,)) if frm else None
+    to_setting = _release_option("--to", to)
+    from_setting = _release_option("--from", frm) if frm else None
     opts = Options(
         paths=list(paths) or ["."],
         exclude=list(exclude),
@@ -565,6 +565,14 @@ def upgrade(paths, to, frm, fmt, output, config_path, exclude, fix, diff):
         left = [m for m in plan.manual if m.introduced]
         sys.exit(EXIT_FINDINGS if left else EXIT_OK)
     sys.exit(EXIT_FINDINGS if plan.breaks else EXIT_OK)
+
+
+def _release_option(flag: str, value: str) -> dict[str, str]:
+    """`--to`/`--from` KEY=VERSION, checked like `--target`."""
+    try:
+        return _parse_targets((value,))
+    except UsageFailure as exc:
+        raise UsageFailure(exc.message.replace("--target", flag, 1)) from None
 
 
 def _outcome(up, outcome):

@@ -36,7 +36,7 @@ def test_no_current_target_is_a_usage_error(tmp_path: Path) -> None:
             ["--to", "llamastack=0.3.9"],
             "--to llamastack=0.3.9: not a LlamaStack release the knowledge base knows (closest: ",
         ),
-        (["--to", "rhoai"], "--target 'rhoai': expected KEY=VERSION"),
+        (["--to", "rhoai"], "--to 'rhoai': expected KEY=VERSION, e.g. rhoai=2.25"),
         (
             ["--to", "rhoai=3.2", "--from", "rhoai=9.9"],
             "--from rhoai=9.9: not a release the knowledge base knows",

@@ -380,6 +380,9 @@ def test_provider_pin_matches_the_target_release(src: str, dst: str) -> None:
     if theirs is not None and "==" in theirs:
         assert mine == theirs
     else:  # RHOAI 3.0's own config leaves it unpinned; the release runs 0.2.3 (LLAMASTACK 6b)
-        assert mine == f"llama_stack_provider_trustyai_fms=={pins['llama_stack_provider_trustyai_fms']}"
+        assert (
+            mine
+            == f"llama_stack_provider_trustyai_fms=={pins['llama_stack_provider_trustyai_fms']}"
+        )
         theirs = mine
     assert any(c.boundary == "provider-pins" for c in result.changes) == (had != theirs)
