@@ -790,6 +790,127 @@ def init(path: str, force: bool):
     click.echo(f"Wrote {out} (" + _target_line(result).removeprefix("Target: ") + ")")
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    metavar="KEY=VERSION",
+    help="The release to upgrade to: rhoai=3.2, odh=..., llamastack=0.3.5.",
+)
+@click.option(
+    "--from",
+    "frm",
+    metavar="KEY=VERSION",
+    help="The release it runs now (default: the target detected, as `lint` does).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown: for a pull request description.",
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the plan to FILE.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Configuration file (default: .stackalign.yaml at the repository root).",
+)
+@click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable).")
+@click.option("--fix", is_flag=True, help="Apply the migration, then print the plan.")
+@click.option("--diff", is_flag=True, help="Print the migration as a unified diff; write nothing.")
+def upgrade(paths, to, frm, fmt, output, config_path, exclude, fix, diff):
+    """Plan an upgrade of PATHS (default: .): what it breaks, resolves and leaves, with the fix
+    for each; --fix applies the migration (exit 1: the upgrade breaks something that is left)."""
+    from linter.engine import Options
+    from linter.knowledge import KnowledgeError
+    from linter.rulepack import RulePackError
+    from linter.upgrade.data import MigrationDataError
+    from linter.upgrade.migrate import UpgradeError, plan_upgrade
+    from linter.upgrade.plan import make_plan
+
+    cwd = Path.cwd()
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing:
+        raise UsageFailure(f"no such file or directory: {', '.join(missing)}")
+    to_setting = _release_option("--to", to)
+    from_setting = _release_option("--from", frm) if frm else None
+    opts = Options(
+        paths=list(paths) or ["."],
+        exclude=list(exclude),
+        config=_load_config(config_path, cwd),
+        cwd=cwd,
+    )
+    try:
+        up = plan_upgrade(opts, to_setting, from_setting)
+    except (UpgradeError, KnowledgeError, RulePackError, MigrationDataError) as exc:
+        raise UsageFailure(str(exc)) from None
+    if (
+        (fix or diff)
+        and up.old.llamastack
+        and up.new.llamastack
+        and up.new.llamastack < up.old.llamastack
+    ):
+        raise UsageFailure(
+            f"{up.old.label} -> {up.new.label} goes back to an older LlamaStack: the migration only "
+            "moves run configs forward (the plan without --fix/--diff still compares the findings)"
+        )
+    if diff and not fix:
+        from linter.fixes import FixOutcome, unified_diff
+
+        text = unified_diff(_outcome(up, FixOutcome()))
+        click.echo(text, nl=False)
+        sys.exit(EXIT_FINDINGS if text else EXIT_OK)
+    plan = make_plan(up)
+    if fix:
+        from linter.fixes import FixOutcome, write_fixed
+
+        outcome = _outcome(up, FixOutcome())
+        written = write_fixed(outcome)
+        for path, reason in outcome.failed:
+            click.echo(f"stackalign: not migrated: {path}: {reason}", err=True)
+        n = len(written)
+        click.echo(f"Migrated {n} file{'s' if n != 1 else ''} to {up.new.label}.", err=True)
+        if outcome.failed:
+            sys.exit(EXIT_ERROR)
+    from linter.upgrade import report
+
+    render = {"json": report.render_json, "markdown": report.render_markdown}.get(
+        fmt, report.render_text
+    )
+    _emit(render(plan), output)
+    for result in (up.before, up.upgraded, up.migrated):
+        for error in result.errors:
+            click.echo(f"stackalign: {error}", err=True)
+    if any(r.errors for r in (up.before, up.upgraded, up.migrated)):
+        sys.exit(EXIT_ERROR)
+    if fix:
+        left = [m for m in plan.manual if m.introduced]
+        sys.exit(EXIT_FINDINGS if left else EXIT_OK)
+    sys.exit(EXIT_FINDINGS if plan.breaks else EXIT_OK)
+
+
+def _release_option(flag: str, value: str) -> dict[str, str]:
+    """`--to`/`--from` KEY=VERSION, checked like `--target`."""
+    try:
+        return _parse_targets((value,))
+    except UsageFailure as exc:
+        raise UsageFailure(exc.message.replace("--target", flag, 1)) from None
+
+
+def _outcome(up, outcome):
+    """The migration as the lint fix loop's outcome (for its diff and its atomic writes)."""
+    for f in up.files:
+        outcome.originals[f.abspath] = f.original
+        outcome.overlay[f.abspath] = f.new
+        outcome.rel[f.abspath] = f.path
+    return outcome
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

@@ -44,7 +44,9 @@ def user_config_key(ctx: CheckContext) -> Iterator[Finding]:
             )
         ]
         for cm in ctx.ws.configmaps_named(name):
-            if not same_view(cr.source, cm.source):  # a rendered CR mounts its own render's ConfigMap
+            if not same_view(
+                cr.source, cm.source
+            ):  # a rendered CR mounts its own render's ConfigMap
                 continue
             yield from _configmap_key(ctx, cm, want, related)
         for gen_obj, gen in _generators(ctx, name):
