@@ -12,6 +12,7 @@ from pathlib import Path
 from linter.checks import CheckContext, load_check
 from linter.config import Config, config_selects
 from linter.discovery import (
+    FILE_KINDS,
     MAX_FILE_BYTES,
     DiscoveredFile,
     Prefilter,
@@ -158,7 +159,7 @@ def run(
             (lazy if rule.lazy else triggers).setdefault(kind, []).extend(rule.triggers_for(kind))
     triggers.setdefault("yaml", []).extend(detection_triggers(kb))
     if not opts.prefilter:
-        triggers = {kind: [""] for kind in ("yaml", "python", "shell")}
+        triggers = {kind: [""] for kind in FILE_KINDS}
         lazy = {}
     prefilter = Prefilter(triggers, lazy)
     ws = Workspace(root=str(cwd))
@@ -284,6 +285,8 @@ def _load(
     explicit: bool,
     overlay: dict[str, bytes] | None = None,
 ) -> None:
+    if not explicit and not prefilter.reads(f.kind):
+        return  # no enabled rule reads this kind (a requirements file, a notebook): never opened
     try:
         if overlay and str(f.path.absolute()) in overlay:
             head = overlay[str(f.path.absolute())]

@@ -75,6 +75,8 @@ def api_route_unavailable(ctx: CheckContext) -> Iterator[Finding]:
                 f"{unit.where + ':' if unit.where else ''}{path}",
             )
     for shell in ctx.ws.other_sources:
+        if getattr(shell, "kind", "shell") != "shell":
+            continue  # dependency files (sources/textfile.py)
         for start, end, path in _curl_routes(shell.text):
             span = _text_span(shell.text, start, end)
             yield from _judge(ctx, runtime, routes, shell.path, span, path, "curl", path)
