@@ -18,7 +18,16 @@ KIND_BY_SUFFIX = {
     ".ipynb": "notebook",
 }
 #: Every file kind: the YAML/Python/shell sources and the text kinds of sources/textfile.py.
-FILE_KINDS = ("yaml", "python", "shell", "requirements", "pyproject", "setupcfg", "containerfile", "notebook")
+FILE_KINDS = (
+    "yaml",
+    "python",
+    "shell",
+    "requirements",
+    "pyproject",
+    "setupcfg",
+    "containerfile",
+    "notebook",
+)
 KIND_BY_NAME = {
     "Kustomization": "yaml",
     # dependency declarations (text sources, read only when an enabled rule has triggers for them)

@@ -183,7 +183,9 @@ _KEY = re.compile(r"^[ \t]*(\"[^\"\r\n]*\"|'[^'\r\n]*'|[A-Za-z0-9_.-]+)[ \t]*=[ 
 
 def from_pyproject(path: str, text: str, names: set[str]) -> list[Requirement]:
     out: list[Requirement] = []
-    tables = [(m.start(), m.group(1).replace('"', "").replace("'", "")) for m in _TABLE.finditer(text)]
+    tables = [
+        (m.start(), m.group(1).replace('"', "").replace("'", "")) for m in _TABLE.finditer(text)
+    ]
     bounds = [(name, start, tables[i + 1][0] if i + 1 < len(tables) else len(text))
               for i, (start, name) in enumerate(tables)]  # fmt: skip
     for table, start, end in bounds:
@@ -257,7 +259,9 @@ def _poetry_requirement(
     """`name = "^0.2.22"` or `name = {version = "^0.2.22", ...}`."""
     m = re.compile(r"\"([^\"\\\r\n]*)\"|'([^'\r\n]*)'").match(text, at)
     if m is None:
-        inline = re.compile(r"\{[^}\r\n]*?\bversion[ \t]*=[ \t]*(\"([^\"\\\r\n]*)\"|'([^'\r\n]*)')").match(text, at)
+        inline = re.compile(
+            r"\{[^}\r\n]*?\bversion[ \t]*=[ \t]*(\"([^\"\\\r\n]*)\"|'([^'\r\n]*)')"
+        ).match(text, at)
         if inline is None:
             return None
         group = 2 if inline.group(2) is not None else 3
@@ -335,7 +339,12 @@ def from_setup_cfg(path: str, text: str, names: set[str]) -> list[Requirement]:
         if not wanted or not value.strip():
             continue
         req = _requirement(
-            path, value, lambda i, s=start + value_start: s + i, names, "setupcfg", f"[{section}].{key}"
+            path,
+            value,
+            lambda i, s=start + value_start: s + i,
+            names,
+            "setupcfg",
+            f"[{section}].{key}",
         )
         if req:
             out.append(req)
@@ -473,7 +482,9 @@ def from_notebook(path: str, text: str, names: set[str]) -> list[Requirement]:
 
 
 # -- Python (KFP components) -----------------------------------------------------------------------
-def from_python(path: str, text: str, tree: ast.Module, index_of, names: set[str]) -> list[Requirement]:
+def from_python(
+    path: str, text: str, tree: ast.Module, index_of, names: set[str]
+) -> list[Requirement]:
     """`packages_to_install=[...]` keyword arguments (KFP `@dsl.component`, `create_component_from_func`).
     `index_of(lineno, col_offset)` turns an `ast` position into a text index."""
     out: list[Requirement] = []
@@ -494,8 +505,9 @@ def from_python(path: str, text: str, tree: ast.Module, index_of, names: set[str
             content = raw[q.end() : len(raw) - len(q.group(1))]
             if content != elt.value:
                 continue  # escapes: the text is not the value, positions would be guessed
+            content_start = start + q.end()
             req = _requirement(
-                path, content, lambda i, s=start + q.end(): s + i, names, "kfp",
+                path, content, lambda i, s=content_start: s + i, names, "kfp",
                 f"packages_to_install[{n}]",
             )  # fmt: skip
             if req:
@@ -535,7 +547,9 @@ def from_yaml(source, names: set[str]) -> list[Requirement]:
         def end(i: int, dec=dec) -> int:
             return source.file_end_offset(end_of_char(dec, i))
 
-        found, _ = from_pip_commands(source.path, value, offset, names, "yaml", logical, 0, None, end)
+        found, _ = from_pip_commands(
+            source.path, value, offset, names, "yaml", logical, 0, None, end
+        )
         out.extend(found)
     return out
 

@@ -42,6 +42,7 @@ CHECKS: dict[str, str] = {
     "cr_field_unavailable": "linter.checks.crd:cr_field_unavailable",
     "unsupported_safety_provider": "linter.checks.safety:unsupported_safety_provider",
     "runtime_wrapper": "linter.checks.safety:runtime_wrapper",
+    "client_version_skew": "linter.checks.clients:client_version_skew",
 }
 
 

@@ -46,5 +46,7 @@ def _notebook_problem(rel: str, text: str):
         json.loads(text)
     except (ValueError, RecursionError) as exc:
         line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
-        return ParseProblem(rel, f"notebook is not JSON: {getattr(exc, 'msg', type(exc).__name__)}", line, col)
+        return ParseProblem(
+            rel, f"notebook is not JSON: {getattr(exc, 'msg', type(exc).__name__)}", line, col
+        )
     return None

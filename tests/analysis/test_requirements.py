@@ -103,7 +103,7 @@ def test_containerfile_run_pip_install_continuations_quotes_and_requirement_file
         "    'llama-stack-client==0.2.22' requests && \\\n"
         "    uv pip install llama-stack==0.2.22 -r reqs/base.txt --index-url https://x/simple\n"
         "COPY app.py .\n"
-        "RUN python3 -m pip install \"llama_stack_client>=0.3\"\n"
+        'RUN python3 -m pip install "llama_stack_client>=0.3"\n'
     )
     found, refs = r.from_containerfile("img/Containerfile", text, NAMES)
     assert spans(text, found) == [
