@@ -57,7 +57,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "rules" / "knowledge" / "probes" / "client-version-skew.json"
-DEFAULT_WORKDIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "stackalign-probe"
+DEFAULT_WORKDIR = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "stackalign-probe"
+)
 HEADER = "X-LlamaStack-Client-Version"
 EMBED_DIM = 8
 CHAT_MODEL = "fake-chat"
@@ -70,7 +72,9 @@ class ServerSpec:
 
     version: str
     extra: list[str] = field(default_factory=list)
-    stands_for: list[str] = field(default_factory=list)  # RHOAI builds this upstream release answers for
+    stands_for: list[str] = field(
+        default_factory=list
+    )  # RHOAI builds this upstream release answers for
     note: str = ""
     #: resolve dependencies as of about two weeks after the release (uv --exclude-newer): today's
     #: mcp, opentelemetry or llama-stack-api break old servers that declare them unpinned
@@ -79,9 +83,24 @@ class ServerSpec:
 
 #: RHOAI server lines first (what users hit), then upstream releases.
 SERVERS = [
-    ServerSpec("0.2.10", exclude_newer="2025-06-19", stands_for=["0.2.10"], note="RHOAI 2.22 (PyPI llama-stack==0.2.10)"),
-    ServerSpec("0.2.14", exclude_newer="2025-07-18", stands_for=["0.2.14"], note="RHOAI 2.23 (PyPI llama-stack==0.2.14)"),
-    ServerSpec("0.2.18", exclude_newer="2025-09-02", stands_for=["0.2.18"], note="RHOAI 2.24 (PyPI llama-stack==0.2.18)"),
+    ServerSpec(
+        "0.2.10",
+        exclude_newer="2025-06-19",
+        stands_for=["0.2.10"],
+        note="RHOAI 2.22 (PyPI llama-stack==0.2.10)",
+    ),
+    ServerSpec(
+        "0.2.14",
+        exclude_newer="2025-07-18",
+        stands_for=["0.2.14"],
+        note="RHOAI 2.23 (PyPI llama-stack==0.2.14)",
+    ),
+    ServerSpec(
+        "0.2.18",
+        exclude_newer="2025-09-02",
+        stands_for=["0.2.18"],
+        note="RHOAI 2.24 (PyPI llama-stack==0.2.18)",
+    ),
     ServerSpec(
         "0.2.22",
         exclude_newer="2025-09-30",
@@ -167,7 +186,9 @@ def python312() -> str:
         check=True,
     )
     exe = out.stdout.strip()
-    ver = subprocess.run([exe, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
+    ver = subprocess.run(
+        [exe, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+    )
     if "(3, 12)" not in ver.stdout and "(3, 13)" not in ver.stdout:
         sys.exit(f"need Python >= 3.12 for llama-stack >= 0.2.13; got {exe} {ver.stdout.strip()}")
     return exe
@@ -209,7 +230,9 @@ def installed(venv: Path, names: list[str]) -> dict[str, str | None]:
         "    except m.PackageNotFoundError: out[n] = None\n"
         "print(json.dumps(out))\n"
     )
-    done = subprocess.run([str(venv / "bin/python"), "-c", code, *names], capture_output=True, text=True)
+    done = subprocess.run(
+        [str(venv / "bin/python"), "-c", code, *names], capture_output=True, text=True
+    )
     return json.loads(done.stdout) if done.returncode == 0 else {}
 
 
@@ -282,7 +305,9 @@ class FakeOpenAI(http.server.BaseHTTPRequestHandler):
                     "object": "text_completion",
                     "created": int(time.time()),
                     "model": body.get("model", CHAT_MODEL),
-                    "choices": [{"index": 0, "text": "pong", "finish_reason": "stop", "logprobs": None}],
+                    "choices": [
+                        {"index": 0, "text": "pong", "finish_reason": "stop", "logprobs": None}
+                    ],
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                 },
             )
@@ -314,7 +339,13 @@ class FakeOpenAI(http.server.BaseHTTPRequestHandler):
             "object": "chat.completion.chunk",
             "created": int(time.time()),
             "model": body.get("model", CHAT_MODEL),
-            "choices": [{"index": 0, "delta": {"role": "assistant", "content": "pong"}, "finish_reason": None}],
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"role": "assistant", "content": "pong"},
+                    "finish_reason": None,
+                }
+            ],
         }
         last = dict(chunk, choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}])
         for c in (chunk, last):
@@ -384,7 +415,10 @@ def model_id(want):
     """The server's own id of a model of the fake upstream (0.3+ prefixes the provider id)."""
     items = getattr(models, "data", models) or []
     for m in items:
-        ident = getattr(m, "identifier", None) or getattr(m, "id", None) or ""
+        # a newer client parses an older server's models leniently: fields it does not declare
+        # (`identifier`) are only in the dump, and `getattr` answers None for them
+        data = m.model_dump() if hasattr(m, "model_dump") else (m.dict() if hasattr(m, "dict") else {})
+        ident = data.get("identifier") or data.get("id") or ""
         if ident == want or ident.endswith("/" + want):
             return ident
     return want
@@ -397,24 +431,26 @@ inference = getattr(client, "inference", None)
 if inference is not None and hasattr(inference, "chat_completion"):
     record("inference_chat_completion", lambda: inference.chat_completion(model_id=chat_model, messages=msgs))
 store_id = None
+# clients run side by side against one server: each registers its own store
+db_name = "probe-db-" + out["client"].replace(".", "-")
 if hasattr(client, "vector_dbs"):
     v = record("vector_dbs_register", lambda: client.vector_dbs.register(
-        vector_db_id="probe-db", embedding_model=embed_model, embedding_dimension=dim, provider_id="faiss"))
+        vector_db_id=db_name, embedding_model=embed_model, embedding_dimension=dim, provider_id="faiss"))
     if v is not None:
-        store_id = getattr(v, "identifier", None) or "probe-db"
+        store_id = (v.model_dump() if hasattr(v, "model_dump") else {}).get("identifier") or db_name
 if hasattr(client, "vector_stores"):
     extra = {"embedding_model": embed_model, "embedding_dimension": dim, "provider_id": "faiss"}
-    v = record("vector_stores_create", lambda: client.vector_stores.create(name="probe-store", extra_body=extra))
+    v = record("vector_stores_create", lambda: client.vector_stores.create(name=db_name, extra_body=extra))
     if v is not None and store_id is None:
-        store_id = v.id
+        store_id = (v.model_dump() if hasattr(v, "model_dump") else {}).get("id") or getattr(v, "id", None)
 if hasattr(client, "vector_io") and store_id is not None:
     params = inspect.signature(client.vector_io.insert).parameters
     key = "vector_store_id" if "vector_store_id" in params else "vector_db_id"
     chunk = {
         "content": "stackalign probes client and server version skew",
-        "chunk_id": "probe-chunk-1",
+        "chunk_id": db_name + "-chunk-1",
         "metadata": {"document_id": "probe-doc"},
-        "chunk_metadata": {"chunk_id": "probe-chunk-1", "document_id": "probe-doc"},
+        "chunk_metadata": {"chunk_id": db_name + "-chunk-1", "document_id": "probe-doc"},
         "embedding": [0.5] * dim,
         "embedding_model": embed_model,
         "embedding_dimension": dim,
@@ -431,7 +467,15 @@ print(json.dumps(out))
 
 
 def run_client(venv: Path, program: Path, base: str, mode: str, timeout: int = 180) -> dict:
-    args = [str(venv / "bin/python"), str(program), base, CHAT_MODEL, EMBED_MODEL, str(EMBED_DIM), mode]
+    args = [
+        str(venv / "bin/python"),
+        str(program),
+        base,
+        CHAT_MODEL,
+        EMBED_MODEL,
+        str(EMBED_DIM),
+        mode,
+    ]
     try:
         done = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -460,7 +504,9 @@ def client_releases(python: str, lines: list[str]) -> list[str]:
     sys.exit("cannot list llama-stack-client releases: " + done.stderr[-300:])
 
 
-def capture_headers(tools: Tools, workdir: Path, program: Path, releases: list[str], deadline: float) -> dict:
+def capture_headers(
+    tools: Tools, workdir: Path, program: Path, releases: list[str], deadline: float
+) -> dict:
     venv = workdir / "venvs" / "client-headers"
     fake, port = start_fake()
     base = f"http://127.0.0.1:{port}"
@@ -470,7 +516,9 @@ def capture_headers(tools: Tools, workdir: Path, program: Path, releases: list[s
             if time.time() > deadline:
                 results[rel] = {"skipped": "time budget"}
                 continue
-            ok = tools.venv(venv, [f"llama-stack-client=={rel}"], workdir / "logs" / f"install-client-{rel}.log")
+            ok = tools.venv(
+                venv, [f"llama-stack-client=={rel}"], workdir / "logs" / f"install-client-{rel}.log"
+            )
             if not ok:
                 results[rel] = {"error": "install failed"}
                 continue
@@ -489,7 +537,9 @@ def capture_headers(tools: Tools, workdir: Path, program: Path, releases: list[s
                 "header_value_with_provider_data": with_pd.get(HEADER.lower()),
                 "error": res.get("error"),
             }
-            log(f"headers {rel}: sent={results[rel]['header_sent']} value={results[rel]['header_value']}")
+            log(
+                f"headers {rel}: sent={results[rel]['header_sent']} value={results[rel]['header_value']}"
+            )
     finally:
         fake.shutdown()
     return results
@@ -503,7 +553,10 @@ def server_layout(venv: Path) -> dict:
     old = ls / "distribution" / "server" / "server.py"
     new = ls / "core" / "server" / "server.py"
     module_main = None
-    for path, mod in ((old, "llama_stack.distribution.server.server"), (new, "llama_stack.core.server.server")):
+    for path, mod in (
+        (old, "llama_stack.distribution.server.server"),
+        (new, "llama_stack.core.server.server"),
+    ):
         if path.exists() and '__name__ == "__main__"' in path.read_text():
             module_main = mod
     has_storage = (ls / "core" / "storage").exists()
@@ -521,7 +574,9 @@ def server_layout(venv: Path) -> dict:
         "storage": has_storage,
         "vllm_url_key": url_key,
         "config_flag": '"--config"' in src,
-        "vector_io": None if not needs_download else (
+        "vector_io": None
+        if not needs_download
+        else (
             "not probed: the vector IO providers download tiktoken's cl100k_base encoding at "
             "start-up (validate_tiktoken_encoding), which this machine cannot reach"
         ),
@@ -616,9 +671,13 @@ registered_resources:
 class RunningServer:
     """The real llama-stack server in its venv, on 127.0.0.1, with one env mode."""
 
-    def __init__(self, venv: Path, layout: dict, config: Path, env_value: str | None, logfile: Path):
+    def __init__(
+        self, venv: Path, layout: dict, config: Path, env_value: str | None, logfile: Path
+    ):
         self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LLAMA_STACK", "VIRTUAL_ENV"))}
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("LLAMA_STACK", "VIRTUAL_ENV"))
+        }
         env.update(
             PATH=f"{venv}/bin:{env.get('PATH', '')}",
             HOME=str(config.parent),  # ~/.llama lands in the temporary folder
@@ -629,12 +688,24 @@ class RunningServer:
             env["LLAMA_STACK_DISABLE_VERSION_CHECK"] = env_value
         if layout["module_main"]:
             config_arg = ["--config", str(config)] if layout["config_flag"] else [str(config)]
-            cmd = [str(venv / "bin/python"), "-m", layout["module_main"], *config_arg, "--port", str(self.port)]
+            cmd = [
+                str(venv / "bin/python"),
+                "-m",
+                layout["module_main"],
+                *config_arg,
+                "--port",
+                str(self.port),
+            ]
         else:
             cmd = [str(venv / "bin/llama"), "stack", "run", str(config), "--port", str(self.port)]
         self.log = open(logfile, "w")
         self.proc = subprocess.Popen(
-            cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, cwd=config.parent
+            cmd,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=config.parent,
         )
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -686,12 +757,25 @@ def probe_server(
     if not marker.exists() or marker.read_text() != "\n".join(reqs):
         shutil.rmtree(venv, ignore_errors=True)
         log_path = workdir / "logs" / f"install-server-{spec.version}.log"
-        if tools.venv(venv, reqs[:-1] if spec.exclude_newer else reqs, log_path, spec.exclude_newer):
+        if tools.venv(
+            venv, reqs[:-1] if spec.exclude_newer else reqs, log_path, spec.exclude_newer
+        ):
             marker.write_text("\n".join(reqs))
         else:
             entry["error"] = "install failed (see the install log in the work folder)"
             return entry
-    entry["packages"] = installed(venv, ["llama-stack", "llama-stack-api", "llama-stack-client", "fastapi", "starlette", "openai", "faiss-cpu"])
+    entry["packages"] = installed(
+        venv,
+        [
+            "llama-stack",
+            "llama-stack-api",
+            "llama-stack-client",
+            "fastapi",
+            "starlette",
+            "openai",
+            "faiss-cpu",
+        ],
+    )
     layout = server_layout(venv)
     entry["layout"] = layout
     fake, fake_port = start_fake()
@@ -710,7 +794,10 @@ def probe_server(
             server = RunningServer(venv, layout, config, value, logfile)
             try:
                 if not server.wait_ready():
-                    entry["modes"][mode] = {"error": "server did not start", "log_tail": logfile.read_text()[-1500:]}
+                    entry["modes"][mode] = {
+                        "error": "server did not start",
+                        "log_tail": logfile.read_text()[-1500:],
+                    }
                     continue
                 results: dict[str, dict] = {}
                 with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -724,10 +811,13 @@ def probe_server(
                     "env": None if value is None else f"LLAMA_STACK_DISABLE_VERSION_CHECK={value}",
                     "clients": dict(sorted(results.items())),
                 }
-                log(f"server {spec.version} {mode}: " + ", ".join(
-                    f"{line}={r.get('calls', {}).get('models_list', {}).get('status', r.get('error', '?'))}"
-                    for line, r in sorted(results.items())
-                ))
+                log(
+                    f"server {spec.version} {mode}: "
+                    + ", ".join(
+                        f"{line}={r.get('calls', {}).get('models_list', {}).get('status', r.get('error', '?'))}"
+                        for line, r in sorted(results.items())
+                    )
+                )
             finally:
                 server.stop()
                 shutil.rmtree(state, ignore_errors=True)
@@ -741,8 +831,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--servers", default=",".join(s.version for s in SERVERS))
     ap.add_argument("--clients", default=",".join(CLIENT_LINES), help="client minor lines")
-    ap.add_argument("--budget", type=float, default=3600, help="total seconds; later steps are skipped")
-    ap.add_argument("--jobs", type=int, default=2, help="client programs run at once against a server")
+    ap.add_argument(
+        "--budget", type=float, default=3600, help="total seconds; later steps are skipped"
+    )
+    ap.add_argument(
+        "--jobs", type=int, default=2, help="client programs run at once against a server"
+    )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     ap.add_argument("--modes", default=",".join(MODES), help="server env modes to run")
@@ -763,7 +857,9 @@ def main() -> None:
     wanted = [s for s in SERVERS if s.version in args.servers.split(",")]
 
     releases = client_releases(python, lines)
-    newest = {line: [r for r in releases if ".".join(r.split(".")[:2]) == line][-1] for line in lines}
+    newest = {
+        line: [r for r in releases if ".".join(r.split(".")[:2]) == line][-1] for line in lines
+    }
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
     if args.skip_headers and previous.get("headers"):
         headers = previous["headers"]
@@ -774,8 +870,16 @@ def main() -> None:
     client_versions: dict[str, dict] = {}
     for line, rel in newest.items():
         venv = workdir / "venvs" / f"client-{rel}"
-        if installed(venv, ["llama-stack-client"]).get("llama-stack-client") != rel if venv.exists() else True:
-            tools.venv(venv, [f"llama-stack-client=={rel}"], workdir / "logs" / f"install-client-venv-{rel}.log")
+        if (
+            installed(venv, ["llama-stack-client"]).get("llama-stack-client") != rel
+            if venv.exists()
+            else True
+        ):
+            tools.venv(
+                venv,
+                [f"llama-stack-client=={rel}"],
+                workdir / "logs" / f"install-client-venv-{rel}.log",
+            )
         client_versions[line] = installed(venv, ["llama-stack-client", "httpx", "pydantic"])
         clients[line] = venv
 
@@ -787,17 +891,27 @@ def main() -> None:
             skipped.append(spec.version)
             continue
         log(f"server {spec.version}")
-        servers.append(probe_server(spec, tools, workdir, program, clients, args.jobs, deadline, args.modes.split(",")))
+        servers.append(
+            probe_server(
+                spec, tools, workdir, program, clients, args.jobs, deadline, args.modes.split(",")
+            )
+        )
     probed = {s["version"] for s in servers}
     kept = [s for v, s in previous_servers.items() if v not in probed and args.keep_previous]
     order = [s.version for s in SERVERS]
-    servers = sorted(servers + kept, key=lambda s: order.index(s["version"]) if s["version"] in order else 99)
+    servers = sorted(
+        servers + kept, key=lambda s: order.index(s["version"]) if s["version"] in order else 99
+    )
 
     result = {
         "probe": "scripts/probe_client_skew.py",
         "run_date": datetime.date.today().isoformat(),
-        "python": subprocess.run([python, "--version"], capture_output=True, text=True).stdout.strip(),
-        "uv": subprocess.run([str(tools.uv), "--version"], capture_output=True, text=True).stdout.strip(),
+        "python": subprocess.run(
+            [python, "--version"], capture_output=True, text=True
+        ).stdout.strip(),
+        "uv": subprocess.run(
+            [str(tools.uv), "--version"], capture_output=True, text=True
+        ).stdout.strip(),
         "seconds": round(time.time() - start, 1),
         "header": HEADER,
         "client_lines": {line: newest[line] for line in lines},
@@ -805,7 +919,10 @@ def main() -> None:
         "headers": headers,
         "servers": servers,
         "skipped_servers": skipped,
-        "modes": {k: (None if v is None else f"LLAMA_STACK_DISABLE_VERSION_CHECK={v}") for k, v in MODES.items()},
+        "modes": {
+            k: (None if v is None else f"LLAMA_STACK_DISABLE_VERSION_CHECK={v}")
+            for k, v in MODES.items()
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, sort_keys=False) + "\n")

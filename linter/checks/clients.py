@@ -136,12 +136,18 @@ def _judge(ctx: CheckContext, skew: ClientSkew, req, runtime, disabled: bool, wh
         where=reqs.WHERE[req.origin],
         client=release,
         client_line=verdict.client.line,
-        chosen="" if req.specifier.startswith("==") else " (the newest release it allows)",
-        calls=", ".join(f"`{c}`" for c in verdict.failing),
+        chosen="" if req.specifier.startswith("==") else " (the newest recorded release it allows)",
+        calls=", ".join(_call(c) for c in verdict.failing),
         why=why or f"{skew.disable_env} set",
         matching=server.matching_client or f"a {str(runtime.version.line_label)}.x release",
         probed=probed,
     )
+
+
+def _call(failing: str) -> str:
+    """`client.vector_dbs.register (404)` -> "`client.vector_dbs.register` (404)"."""
+    call, _, status = failing.partition(" ")
+    return f"`{call}` {status}".rstrip()
 
 
 def _span(path: str, text: str, start: int, end: int):
