@@ -18,8 +18,10 @@ from linter.analysis import requirements as reqs
 from linter.checks import CheckContext
 from linter.checks.chunks import code_runtime
 from linter.knowledge import ClientRelease, ClientSkew, SkewPair, SkewServer
-from linter.model import Edit, Finding, Fix
+from linter.model import Edit, Finding, Fix, Span
 from linter.positions import line_index
+from linter.sources.textfile import TextSource
+from linter.target import Runtime
 
 CLIENT = "llama-stack-client"
 #: Largest file a `-r FILE` reference is read from (requirements files are a few KiB).
@@ -112,7 +114,14 @@ def client_version_skew(ctx: CheckContext) -> Iterator[Finding]:
                 yield finding
 
 
-def _judge(ctx: CheckContext, skew: ClientSkew, req, runtime, disabled: bool, why: str):
+def _judge(
+    ctx: CheckContext,
+    skew: ClientSkew,
+    req: reqs.Requirement,
+    runtime: Runtime,
+    disabled: bool,
+    why: str,
+) -> Finding | None:
     release = installed_release(skew, req.specifier)
     if release is None:
         return None
@@ -150,16 +159,14 @@ def _call(failing: str) -> str:
     return f"`{call}` {status}".rstrip()
 
 
-def _span(path: str, text: str, start: int, end: int):
+def _span(path: str, text: str, start: int, end: int) -> Span:
     lines = line_index(path, text)
     sl, sc = lines.position(start)
     el, ec = lines.position(end)
-    from linter.model import Span
-
     return Span.of(sl, sc, el, ec)
 
 
-def _fix(req, text: str, matching: str | None) -> Fix | None:
+def _fix(req: reqs.Requirement, text: str, matching: str | None) -> Fix | None:
     """Pin the server's own client release: `==X` in place of the specifier as written."""
     if matching is None or req.origin == "yaml":
         return None  # compiled pipelines: fix the component and recompile
@@ -234,7 +241,7 @@ def _requirements_by_file(ctx: CheckContext) -> dict[str, list[reqs.Requirement]
     return out
 
 
-def _notebook(ctx: CheckContext, src) -> list[reqs.Requirement]:
+def _notebook(ctx: CheckContext, src: TextSource) -> list[reqs.Requirement]:
     from linter.sources.notebook import NotebookError
 
     try:
