@@ -917,6 +917,7 @@ def main() -> None:
         "client_lines": {line: newest[line] for line in lines},
         "client_packages": client_versions,
         "headers": headers,
+        "headers_reused": bool(args.skip_headers and previous.get("headers")),
         "servers": servers,
         "skipped_servers": skipped,
         "modes": {
