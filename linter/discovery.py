@@ -16,8 +16,39 @@ KIND_BY_SUFFIX = {
     ".py": "python",
     ".sh": "shell",
     ".bash": "shell",
+    ".ipynb": "notebook",
 }
-KIND_BY_NAME = {"Kustomization": "yaml"}
+#: Every file kind: the YAML/Python/shell sources and the text kinds of sources/textfile.py.
+FILE_KINDS = (
+    "yaml",
+    "python",
+    "shell",
+    "requirements",
+    "pyproject",
+    "setupcfg",
+    "containerfile",
+    "notebook",
+)
+KIND_BY_NAME = {
+    "Kustomization": "yaml",
+    # dependency declarations (text sources, read only when an enabled rule has triggers for them)
+    "pyproject.toml": "pyproject",
+    "setup.cfg": "setupcfg",
+    "Containerfile": "containerfile",
+    "Dockerfile": "containerfile",
+}
+#: Dependency files named by pattern (matched against the file name, case-sensitively).
+KIND_BY_PATTERN = (
+    ("requirements*.txt", "requirements"),
+    ("*-requirements.txt", "requirements"),
+    ("*_requirements.txt", "requirements"),
+    ("Containerfile.*", "containerfile"),
+    ("Dockerfile.*", "containerfile"),
+    ("*.Containerfile", "containerfile"),
+    ("*.Dockerfile", "containerfile"),
+    ("*.containerfile", "containerfile"),
+    ("*.dockerfile", "containerfile"),
+)
 #: Larger files are SA001 findings, never read whole. The largest real manifest seen is 3.7 MB.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 ALWAYS_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".tox", ".nox", ".venv", "node_modules"}
@@ -29,7 +60,7 @@ class DiscoveredFile:
 
     fspath: str  # absolute, as reached (not resolved); a string: a Path per file costs a walk 30 %
     rel: str  # display path, relative to the working directory, with '/'
-    kind: str  # yaml | python | shell
+    kind: str  # one of FILE_KINDS
     explicit: bool  # named on the command line
 
     @property
@@ -48,7 +79,12 @@ class Skipped:
 def file_kind(name: str) -> str | None:
     if name in KIND_BY_NAME:
         return KIND_BY_NAME[name]
-    return KIND_BY_SUFFIX.get(os.path.splitext(name)[1].lower())
+    kind = KIND_BY_SUFFIX.get(os.path.splitext(name)[1].lower())
+    if kind is None and ("requirements" in name or "ontainerfile" in name or "ockerfile" in name):
+        for pattern, pattern_kind in KIND_BY_PATTERN:
+            if fnmatch.fnmatchcase(name, pattern):
+                return pattern_kind
+    return kind
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -220,6 +256,10 @@ class Prefilter:
                     parts = tuple(p.encode("utf-8") for p in t.split("&"))
                     by_first.setdefault(parts[0], []).append((parts[1:], is_lazy))
             self.groups[kind] = sorted(by_first.items())
+
+    def reads(self, kind: str) -> bool:
+        """Whether any enabled rule has triggers for this kind (else its files are never read)."""
+        return bool(self.groups.get(kind))
 
     def wants(self, kind: str, data: bytes) -> str | None:
         """ "eager", "lazy" or None."""

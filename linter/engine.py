@@ -15,6 +15,7 @@ from linter.analysis.deployment import DeploymentModel
 from linter.checks import CheckContext, load_check
 from linter.config import Config, config_selects
 from linter.discovery import (
+    FILE_KINDS,
     MAX_FILE_BYTES,
     DiscoveredFile,
     Prefilter,
@@ -177,15 +178,14 @@ def plan_scope(opts: Options) -> Scope:
     return scope
 
 
-def rules_to_check(pack: list[Rule], selected: list[Rule], opts: Options) -> list[Rule]:
+def rules_to_check(enabled: list[Rule], selected: list[Rule]) -> list[Rule]:
     """The rules whose checks run: the selected ones, or, when a selected rule reports on the
-    others' results (SA003 unused suppressions), every rule the configuration enables, so that
-    selecting a rule never changes its verdicts."""
+    others' results (SA003 unused suppressions), every enabled rule, so that selecting a rule
+    never changes its verdicts."""
     if not any(r.check in POST_CHECKS for r in selected):
         return selected
-    enabled = select_rules(pack, replace(opts, select=["SA"]))  # --ignore and `off` still apply
-    chosen = {r.id for r in selected}
-    return enabled + [r for r in selected if r.id not in {e.id for e in enabled} and r.id in chosen]
+    chosen = {r.id for r in enabled}
+    return enabled + [r for r in selected if r.id not in chosen]
 
 
 def run(
@@ -193,19 +193,21 @@ def run(
 ) -> RunResult:
     """Lint. `rules` is the rule pack (default: the built-in one with the configuration's extra
     rule files); `opts` selects among its rules. What is read and parsed never depends on the
-    selection: the prefilter uses every rule's triggers and the deployment model's."""
+    selection: the prefilter uses the triggers of every rule the configuration enables (what
+    --ignore or `off` disables is not read for) and the deployment model's."""
     clock = time.perf_counter
     timings: list[tuple[str, float]] = []
     t = clock()
     if kb is None or rules is None:
         kb, rules = load_pack(opts)
     selected = select_rules(rules, opts)
-    checked = rules_to_check(rules, selected, opts)
+    enabled = select_rules(rules, replace(opts, select=["SA"]))  # --ignore and `off` still apply
+    checked = rules_to_check(enabled, selected)
     timings.append(("rule pack (in-process cache)", clock() - t))
 
     t = clock()
     scope = plan_scope(opts)
-    prefilter, triggers, lazy = _prefilter(rules, kb, opts)
+    prefilter, triggers, lazy = _prefilter(enabled, kb, opts)
     files, skipped, searched = _list_files(scope, opts, triggers, lazy)
     ws = _read_files(scope, files, prefilter, opts)
     timings.append(("files: find, read, prefilter, parse", clock() - t))
@@ -320,7 +322,7 @@ def _prefilter(
     triggers.setdefault("yaml", []).extend(detection_triggers(kb) + model_triggers(kb))
     triggers["yaml"].extend(RENDER_TRIGGERS)  # Argo CD Applications, Flux HelmReleases
     if not opts.prefilter:
-        triggers = {kind: [""] for kind in ("yaml", "python", "shell")}
+        triggers = {kind: [""] for kind in FILE_KINDS}
         lazy = {}
     return Prefilter(triggers, lazy), triggers, lazy
 
@@ -474,6 +476,8 @@ def _load(
     prefilter: Prefilter,
     overlay: dict[str, bytes] | None = None,
 ) -> None:
+    if not prefilter.reads(f.kind):
+        return  # no rule reads this kind (a requirements file, a notebook): never opened
     head = _read_bytes(f, overlay)
     if isinstance(head, str):  # unreadable: reported whether named or walked
         ws.problems.append(ParseProblem(f.rel, head, 1, 1))

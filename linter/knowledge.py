@@ -240,6 +240,97 @@ class ServerCommands:
     config_env: list[str] = container(list, "env vars whose value is the run config path")
 
 
+@dataclass(frozen=True)
+class ClientRelease:
+    """A llama-stack-client release, its minor line, and whether it sends the version header."""
+
+    __pydantic_config__ = STRICT
+    release: str
+    line: str = field(metadata=meta("the minor line whose probed release stands for it"))
+    sends_header: bool = field(metadata=meta("sends X-LlamaStack-Client-Version by default"))
+
+
+@dataclass(frozen=True)
+class SkewPair:
+    """One (server, client line) pair of the probe: what the server did with the client's calls."""
+
+    __pydantic_config__ = STRICT
+    client_line: str
+    client: str = field(metadata=meta("the client release probed for this line"))
+    with_check: Literal["accepted", "rejected"] = field(
+        metadata=meta("every call with the version check on: rejected = HTTP 426")
+    )
+    failing_without_check: list[str] = container(
+        list,
+        "calls that fail across the skew with LLAMA_STACK_DISABLE_VERSION_CHECK set, where the"
+        " server's own client line succeeds (`call (status)`)",
+    )
+
+
+@dataclass(frozen=True)
+class SkewServer:
+    """A server release the probe ran, and the runtimes (fork builds) it answers for."""
+
+    __pydantic_config__ = STRICT
+    version: str
+    stands_for: list[str] = field(metadata=meta("runtimes this probed release answers for"))
+    packages: dict[str, str | None]
+    pairs: list[SkewPair]
+    note: str = ""
+    matching_client: str | None = field(
+        default=None, metadata=meta("the client release of the server's own line to pin")
+    )
+    not_probed: list[str] = container(list, "calls this server could not be probed for, and why")
+    any_value_disables: bool | None = field(
+        default=None, metadata=meta("LLAMA_STACK_DISABLE_VERSION_CHECK=false disabled it too")
+    )
+
+
+@dataclass(frozen=True)
+class ImageVersionCheck:
+    """Whether a platform image (or a recorded build of it) sets LLAMA_STACK_DISABLE_VERSION_CHECK."""
+
+    __pydantic_config__ = STRICT
+    build: str = field(metadata=meta("the LlamaStack build the image installs"))
+    disables: bool | None = field(metadata=meta("None: not verified"))
+    evidence: list[Evidence] = field(metadata=EVIDENCE)
+    platform: Literal["rhoai", "odh"] | None = None
+    release: str | None = field(
+        default=None, metadata=meta("platform release; None when the build's branch is unknown")
+    )
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ClientSkew:
+    """The recorded client/server version-skew matrix (scripts/probe_client_skew.py)."""
+
+    __pydantic_config__ = STRICT
+    header: str
+    disable_env: str
+    run_date: str
+    seconds: float
+    data: str = field(metadata=meta("the raw results file, relative to the repository"))
+    evidence: list[Evidence] = field(metadata=EVIDENCE)
+    clients: list[ClientRelease]
+    servers: list[SkewServer]
+    images: list[ImageVersionCheck] = container(list)
+    note: str = ""
+
+    def server_for(self, runtime: str) -> SkewServer | None:
+        """The probed server that answers for this runtime (an exact entry of `stands_for`)."""
+        for server in self.servers:
+            if runtime in server.stands_for:
+                return server
+        return None
+
+    def client(self, release: str) -> ClientRelease | None:
+        for c in self.clients:
+            if c.release == release:
+                return c
+        return None
+
+
 @dataclass
 class KnowledgeFile:
     """One YAML file under rules/knowledge/; the loader merges all of them."""
@@ -252,6 +343,7 @@ class KnowledgeFile:
     server_commands: ServerCommands | None = None
     fork_builds: list[ForkBuild] = container(list)
     facts: dict[str, list[Fact]] = container(dict)
+    client_skew: ClientSkew | None = None
 
 
 class KnowledgeBase:
@@ -265,8 +357,10 @@ class KnowledgeBase:
         self.fork_builds: list[ForkBuild] = []
         self.facts: dict[str, list[Fact]] = {}
         self.server_commands: ServerCommands | None = None
+        self.client_skew: ClientSkew | None = None
         for f in files:
             self.server_commands = f.server_commands or self.server_commands
+            self.client_skew = f.client_skew or self.client_skew
             self.llamastack_releases.extend(f.llamastack_releases)
             for p in f.platforms:
                 self.platforms[p.id] = p

@@ -10,7 +10,9 @@ from typing import Any, Literal
 from linter.model import Level
 from linter.validation import STRICT, construct, container, meta, validate
 
-FileKind = Literal["yaml", "python", "shell"]
+FileKind = Literal[
+    "yaml", "python", "shell", "requirements", "pyproject", "setupcfg", "containerfile", "notebook"
+]
 HELP_SECTIONS = (
     "## What it does",
     "## Why is this bad?",

@@ -22,7 +22,7 @@ Fork builds are not on PyPI; the upstream release each was cut from is used inst
 - RHOAI 3.2 runs 0.3.5+rhai0        -> llama-stack 0.3.5 (Red Hat docs: "based on upstream 0.3.5")
 - RHOAI 3.3 runs 0.4.2.1+rhai0      -> llama-stack 0.4.2 with llama-stack-api 0.4.4 (as RHOAI pins)
 - RHOAI 3.4 runs 0.7.1+rhaiv.1      -> llama-stack 0.7.1 with llama-stack-api 0.7.1 (and mcp<2)
-- RHOAI 3.0 runs 0.3.0rc3+rhai0, cut from upstream main of 2025-10-15 (LLAMASTACK.md section 0,
+- RHOAI 3.0 runs 0.3.0rc3+rhai0, cut from upstream main of 2025-10-15 (docs/knowledge.md, fork builds,
   claim 2) before the 0.3.0rc4 layout change; no 0.3.0 pre-release is on PyPI, so the last
   upstream release on main before the fork point, 0.2.23 (2025-09-26), stands in for it.
 
@@ -60,7 +60,7 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
 }
 #: the environment the configs are loaded with: what the recorded validations used
 #: (tests/test_schemas_crosscheck.py HARNESS_ENV) plus the Milvus consistency level RH's template
-#: needs (LLAMASTACK.md section 5a)
+#: needs (docs/knowledge.md, Milvus)
 ENV = {
     "INFERENCE_MODEL": "model",
     "VLLM_URL": "http://vllm:8000/v1",

@@ -162,6 +162,9 @@ class DeploymentModel:
         if server.obj is not None:
             self._by_object[id(server.obj.node)] = server
 
+    def server_by_ref(self, ref: str) -> Server | None:
+        return next((s for s in self.servers if s.ref == ref), None)
+
     def server_of(self, obj: K8sObject) -> Server | None:
         return self._by_object.get(id(obj.node))
 

@@ -156,6 +156,10 @@ CHECK_KINDS: dict[str, CheckKind] = {
         "module since package_version requirement shield provider configured",
         SafetyProviderParams,
     ),
+    "client_version_skew": _kind(
+        "linter.checks.clients:client_version_skew",
+        "requirement where client client_line chosen calls why matching probed",
+    ),
     "runtime_wrapper": _kind(
         "linter.checks.safety:runtime_wrapper", "name file patched", RuntimeWrapperParams
     ),

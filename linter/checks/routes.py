@@ -129,6 +129,8 @@ def api_route_unavailable(ctx: CheckContext) -> Iterator[Finding]:
                     f"{unit.where + ':' if unit.where else ''}{use.path}",
                 )
     for shell in ctx.ws.other_sources:
+        if getattr(shell, "kind", "shell") != "shell":
+            continue  # dependency files (sources/textfile.py)
         curls = list(_curl_routes(shell.text))
         if not curls:
             continue
