@@ -24,23 +24,15 @@ def replace_node_fix(src: y.YamlSource, node: Node, text: str, description: str,
 
 
 def entry_line_range(src: y.YamlSource, key: Node, value: Node) -> tuple[int, int] | None:
-    """Source-text range covering a block mapping entry's lines and the comments right above it.
+    """Source-text range covering a block mapping entry's lines. The comments above it are the
+    user's and stay: a fix never deletes a comment.
 
     None when the key does not start its line (flow style, or first key after `- `).
     """
     text = src.text
-    line_start = text.rfind("\n", 0, key.start_mark.index) + 1
-    if text[line_start : key.start_mark.index].strip():
+    start = text.rfind("\n", 0, key.start_mark.index) + 1
+    if text[start : key.start_mark.index].strip():
         return None
-    indent = key.start_mark.index - line_start
-    start = line_start
-    while start > 0:
-        prev = text.rfind("\n", 0, start - 1) + 1
-        line = text[prev : start - 1]
-        if line.strip().startswith("#") and len(line) - len(line.lstrip()) == indent:
-            start = prev
-        else:
-            break
     end = y.trim_end(text, key.end_mark.index, value.end_mark.index)
     nl = text.find("\n", end)
     return start, (nl + 1 if nl >= 0 else len(text))
