@@ -97,6 +97,12 @@ def target_from_setting(setting: dict[str, str], source: str, kb: KnowledgeBase)
         t = _platform_target(platform, str(setting[platform]), source, kb)
         if ls:
             _override_llamastack(t, ls, kb)
+            if t.release is None and not t.note:
+                name = {"rhoai": "RHOAI", "odh": "ODH"}[platform]
+                t.note = (
+                    f"the knowledge base has no facts about {name} {t.version} itself (operator "
+                    f"level, ConfigMap key); LlamaStack {ls}, as given, is the runtime"
+                )
         return t
     if ls:
         t = Target(platform="llamastack", version=str(ls), source=source)
