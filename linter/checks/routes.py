@@ -68,6 +68,7 @@ class RouteUse:
     path: str
     via: str
     endpoint: str = ""  # for an OpenAI-compatible client: the endpoint appended to its base URL
+    base: str = ""  # the URL before the route, when the code names it (`http://host:8321`)
 
 
 def _served(facts: list[Fact], path: str, version: Version) -> tuple[Fact | None, bool]:
@@ -117,8 +118,11 @@ def api_route_unavailable(ctx: CheckContext) -> Iterator[Finding]:
         uses = list(_python_routes(unit, calls))
         if not uses:
             continue
-        for runtime in code_runtimes(ctx, unit):
-            for use in uses:
+        in_file = code_runtimes(ctx, unit)
+        for use in uses:
+            # a URL that names its server is judged against that server only
+            named = ctx.model.runtimes_for_url(use.base) if "://" in use.base else []
+            for runtime in named or in_file:
                 yield from _judge(
                     ctx,
                     runtime,
@@ -218,7 +222,7 @@ def _url_use(unit: CodeUnit, node: ast.AST, text: str | None, via: str) -> Route
     if any(c in text[m.end() :].split("?")[0] for c in " \n"):
         return None
     start, end = unit.node_range(node)
-    return RouteUse(start, end, _normalize(m.group(0)), via)
+    return RouteUse(start, end, _normalize(m.group(0)), via, base=text[: m.start()])
 
 
 # -- urljoin ----------------------------------------------------------------------------------------

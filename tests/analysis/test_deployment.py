@@ -383,3 +383,33 @@ def test_kustomize_namespace_reaches_the_server(tmp_path):
     (server,) = [s for s in result.model.servers if s.name == "demo"]
     assert server.namespace == "rag"
     assert by_rule(result, "SA305") == []  # bound to 0.2.8
+
+
+TWO_SERVERS_CLIENT = """\
+import requests
+
+OLD = "http://old-service:8321"
+NEW = "http://new-service:8321"
+
+
+def search_old(store_id, q):
+    return requests.post(f"{OLD}/v1/openai/v1/vector_stores/{store_id}/search", json={"query": q})
+
+
+def search_new(store_id, q):
+    return requests.post(f"{NEW}/v1/openai/v1/vector_stores/{store_id}/search", json={"query": q})
+"""
+
+
+def test_a_url_that_names_its_server_is_judged_against_that_server_only(tmp_path):
+    files = {
+        "sub.yaml": SUB,
+        "old.yaml": llsd("old", OLD_IMAGE),
+        "new.yaml": llsd("new", None),
+        "client.py": TWO_SERVERS_CLIENT,
+    }
+    result = lint_files(tmp_path, files)
+    # the file calls both servers; each route is judged against the server its URL names
+    assert by_rule(result, "SA304") == [("client.py", 8, 26)]
+    (f,) = [f for f in result.findings if f.rule == "SA304"]
+    assert f.runtime_source.via == "called at http://old-service:8321"
