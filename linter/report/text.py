@@ -6,6 +6,7 @@ from collections import Counter
 
 from linter.model import Finding
 from linter.positions import LineIndex, line_index
+from linter.report.safe_text import printable, printable_width
 
 COLORS = {"error": "\x1b[31m", "warning": "\x1b[33m", "note": "\x1b[36m"}
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
@@ -24,11 +25,12 @@ def render(
         if f.suppressed is not None:
             continue
         level = f.level.value
-        head = f"{f.path}:{f.span.start.line}:{f.span.start.column}: {f.rule} [{level}] {f.message}"
+        path, message = printable(f.path), printable(f.message)  # the repository's text: escaped
+        head = f"{path}:{f.span.start.line}:{f.span.start.column}: {f.rule} [{level}] {message}"
         if color:
             head = (
-                f"{BOLD}{f.path}:{f.span.start.line}:{f.span.start.column}:{RESET} "
-                f"{COLORS[level]}{f.rule} [{level}]{RESET} {f.message}"
+                f"{BOLD}{path}:{f.span.start.line}:{f.span.start.column}:{RESET} "
+                f"{COLORS[level]}{f.rule} [{level}]{RESET} {message}"
             )
         out.append(head)
         line = _line(f.path, texts.get(f.path), f.span.start.line, indexes)
@@ -40,16 +42,20 @@ def render(
                 if f.span.end.line == f.span.start.line
                 else len(expanded) - col + 1
             )
-            caret = " " * (col - 1) + "^" * max(1, min(width, len(expanded) - col + 1))
+            underlined = expanded[col - 1 : col - 1 + max(1, min(width, len(expanded) - col + 1))]
+            # the line is printed escaped: the caret goes under the escaped characters
+            caret = " " * printable_width(expanded[: col - 1]) + "^" * max(
+                1, printable_width(underlined)
+            )
             gutter = f"{f.span.start.line:>5} | "
-            out.append(f"{gutter}{expanded}")
+            out.append(f"{gutter}{printable(expanded)}")
             out.append(
                 " " * (len(gutter) - 2)
                 + "| "
                 + (f"{COLORS[level]}{caret}{RESET}" if color else caret)
             )
         if f.fix is not None:
-            out.append(f"      = fix ({f.fix.applicability}): {f.fix.description}")
+            out.append(f"      = fix ({f.fix.applicability}): {printable(f.fix.description)}")
     out.append(_summary(findings, target_line, summary, color))
     return "\n".join(out) + "\n"
 
@@ -79,7 +85,7 @@ def _summary(findings: list[Finding], target_line: str, summary: dict, color: bo
     fixable = sum(1 for f in active if f.fix is not None)
     suppressed = len(findings) - len(active)
     files = summary["files"]
-    line = f"{target_line}\nChecked {files} file{'s' if files != 1 else ''} ({summary['parsed']} parsed): {counts}"
+    line = f"{printable(target_line)}\nChecked {files} file{'s' if files != 1 else ''} ({summary['parsed']} parsed): {counts}"
     if fixable:
         line += f"; {fixable} fixable"
     if suppressed:
