@@ -209,7 +209,7 @@ def lint(
     if os.environ.get("STACKALIGN_TIMING"):
         click.echo(_timing_table(result, clock), err=True)
     for error in result.errors:  # a rule failed on some file: the report is incomplete
-        click.echo(f"stackalign: {error}", err=True)
+        click.echo(f"stackalign: {_printable(error)}", err=True)
     if result.errors:
         sys.exit(EXIT_ERROR)
     threshold = LEVEL_RANK[fail_on]
@@ -247,22 +247,37 @@ def _fix(opts, unsafe: bool, diff: bool, write: bool):
 
     Returns the fix loop's last lint (what remains) when the disk now holds exactly what it linted,
     else None (the caller lints again)."""
-    from linter.fixes import fix_repository, fix_summary, unified_diff, write_fixed
+    from linter.fixes import fix_repository, fix_summary, unified_diff_bytes, write_fixed
+    from linter.report.safe_text import printable
 
     outcome = fix_repository(opts, unsafe=unsafe)
     opts.overlay = None
     if diff and not write:
         for path, reason in outcome.failed:
-            click.echo(f"stackalign: fix not applied to {path}: {reason}", err=True)
-        text = unified_diff(outcome)
-        click.echo(text, nl=False)
-        sys.exit(EXIT_FINDINGS if text else EXIT_OK)
+            click.echo(f"stackalign: fix not applied to {printable(path)}: {reason}", err=True)
+        patch = unified_diff_bytes(outcome)
+        _write_diff(patch)
+        sys.exit(EXIT_FINDINGS if patch else EXIT_OK)
     written = write_fixed(outcome)  # may add failures (files changed on disk meanwhile)
     for path, reason in outcome.failed:
-        click.echo(f"stackalign: fix not applied to {path}: {reason}", err=True)
+        click.echo(f"stackalign: fix not applied to {printable(path)}: {reason}", err=True)
     click.echo(fix_summary(outcome, written, unsafe), err=True)
     all_written = set(written) == {outcome.rel.get(p, p) for p in outcome.changed()}
     return outcome.result if all_written else None
+
+
+def _write_diff(patch: bytes) -> None:
+    """The diff's bytes exactly as they are (click.echo would strip `ESC[...m` from a pipe, and
+    `git apply` would then fail); on a terminal, control characters from the files are escaped."""
+    stream = sys.stdout.buffer
+    if sys.stdout.isatty():
+        from linter.report.safe_text import printable
+
+        text = patch.decode("utf-8", "surrogateescape")
+        patch = printable(text, keep_newlines=True).encode("utf-8")
+    sys.stdout.flush()
+    stream.write(patch)
+    stream.flush()
 
 
 def _write_baseline(result, path: Path) -> None:
@@ -363,6 +378,12 @@ def _hashed_texts(result, cwd: Path) -> dict[str, str]:
     return texts
 
 
+def _printable(text: str) -> str:
+    from linter.report.safe_text import printable
+
+    return printable(text, keep_newlines=True)
+
+
 def _target_line(result) -> str:
     t = result.target
     if not t.platform:
@@ -376,7 +397,7 @@ def _target_line(result) -> str:
         line += " [not in the knowledge base]"
     if t.alternatives:
         line += "; also found: " + "; ".join(t.alternatives)
-    return line
+    return _printable(line)  # file names from the repository: never terminal escapes
 
 
 @cli.command("rules")
@@ -440,7 +461,7 @@ def targets(path: str):
     click.echo("")
     click.echo(f"Detected in {path}: " + _target_line(result).removeprefix("Target: "))
     if result.target.note:
-        click.echo(f"  ({result.target.note})")
+        click.echo(f"  ({_printable(result.target.note)})")
 
 
 @cli.command()
@@ -448,18 +469,21 @@ def targets(path: str):
 @click.option("--force", is_flag=True, help="Overwrite an existing .stackalign.yaml.")
 def init(path: str, force: bool):
     """Write a commented .stackalign.yaml in PATH (default: .) with the detected target."""
-    from linter.config import CONFIG_NAMES, init_text
+    from linter.config import CONFIG_NAMES, ConfigError, init_text, write_config_file
     from linter.engine import Options, load_pack, run
 
     root = Path(path)
-    existing = [root / n for n in CONFIG_NAMES if (root / n).exists()]
+    existing = [root / n for n in CONFIG_NAMES if os.path.lexists(root / n)]  # dangling links too
     if existing and not force:
         raise UsageFailure(f"{existing[0]} already exists (use --force to overwrite it)")
     kb, rules = load_pack(Options())
     sa002 = [r for r in rules if r.id == "SA002"]
     result = run(Options(paths=[path], cwd=Path.cwd(), select=["SA002"]), kb=kb, rules=sa002)
     out = root / CONFIG_NAMES[0]
-    out.write_text(init_text(result.target), encoding="utf-8")
+    try:
+        write_config_file(out, init_text(result.target), force)
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
     click.echo(f"Wrote {out} (" + _target_line(result).removeprefix("Target: ") + ")")
 
 

@@ -312,6 +312,7 @@ def _load(
         ws.problems.append(ParseProblem(f.rel, problem, *decode_position(head)))
         return
     ws.file_texts[f.rel] = text
+    ws.raw_bytes[f.rel] = head  # reliability (issue 14 #1): fixes edit exactly the bytes read
     if f.kind == "yaml" and wanted == "lazy":
         ws.pending[f.rel] = text
     elif f.kind == "yaml":
