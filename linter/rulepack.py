@@ -124,17 +124,20 @@ class RulePackError(Exception):
 
 def load_rule_file(path: Path) -> Rule:
     """A validated rule; RulePackError lists every problem of the file, each under its key."""
+    from linter.validation import error_lines
     from linter.yamlload import load_data_file
 
     try:
         data = load_data_file(path)
-    except Exception as exc:
+    except Exception as exc:  # DataFileError: a position, never the file's content
         raise RulePackError(f"{path}: {exc}") from exc
     problems = rule_problems(data)
     try:
         rule = validate(Rule, data)
-    except Exception as exc:  # pydantic's ValidationError names each bad field
-        raise RulePackError("\n".join([f"{path}: {exc}", *problems])) from exc
+    except Exception as exc:  # pydantic's ValidationError names each bad field (not its value)
+        lines = error_lines(exc)
+        head = f"{path}: {len(lines)} validation error(s) for Rule"
+        raise RulePackError("\n".join([head, *lines, *problems])) from exc
     if problems:
         raise RulePackError("\n".join([f"{path}: {len(problems)} problem(s)", *problems]))
     return rule
