@@ -6,25 +6,26 @@ that renders ANSI), and a file name holding bytes that are not UTF-8 cannot be w
 all. Every reporter passes what it prints through `printable` (human text) or `json_safe` (JSON
 strings: lossless, as JSON escapes).
 
-Escaped, as backslash escapes a reader can recognise:
-- C0 controls (U+0000-U+001F) except tab, DEL (U+007F) and C1 controls (U+0080-U+009F: U+009B is
-  a one-character CSI on some terminals): `\\x1b`;
-- line and paragraph separators (U+2028, U+2029) and the bidirectional overrides and isolates
-  (U+202A-U+202E, U+2066-U+2069) that reorder what a reader sees ("Trojan Source"): `\\u202e`;
+Escaped, as backslash escapes a reader can recognise, is every character Python does not call
+printable except tab and the spaces (Unicode category Zs):
+- C0 controls (U+0000-U+001F), DEL (U+007F) and C1 controls (U+0080-U+009F: U+009B is a
+  one-character CSI on some terminals): `\\x1b`;
+- format characters (category Cf): the bidirectional overrides and isolates (U+202A-U+202E,
+  U+2066-U+2069) that reorder what a reader sees ("Trojan Source"), zero-width characters and
+  U+FEFF: `\\u202e`; line and paragraph separators (U+2028, U+2029), private-use and unassigned
+  code points;
 - the bytes of a file name that are not UTF-8 (Python keeps them as lone surrogates,
   U+DC80-U+DCFF, PEP 383): `\\xe9`, the byte itself; other lone surrogates: `\\ud800`.
-Tabs stay; line breaks are kept only where the caller allows them (`keep_newlines`).
+Line breaks are kept only where the caller allows them (`keep_newlines`).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-#: Everything `printable` rewrites (newline and carriage return handled separately)
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
-_NEWLINES = re.compile("[\r\n]")
+_KEPT = {"\t"}  # besides what str.isprintable() accepts and the spaces (Zs)
+_NEWLINES = {"\n", "\r"}
 #: What json.dumps(ensure_ascii=False) leaves raw but a terminal or a UTF-8 encoder cannot take
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
@@ -41,12 +42,16 @@ def _escape(ch: str) -> str:
 def printable(text: str, keep_newlines: bool = False) -> str:
     """`text` with every control character, invisible reordering character and undecodable byte
     shown as a backslash escape; `\\n` and `\\r` stay only with `keep_newlines`."""
-    if text.isascii() and text.isprintable():
+    if text.isprintable():
         return text  # the common case, checked in C
-    out = _UNSAFE.sub(lambda m: _escape(m.group()), text)
-    if not keep_newlines:
-        out = _NEWLINES.sub(lambda m: _escape(m.group()), out)
-    return out
+    kept = _KEPT | _NEWLINES if keep_newlines else _KEPT
+    return "".join(ch if _shown_as_is(ch, kept) else _escape(ch) for ch in text)
+
+
+def _shown_as_is(ch: str, kept: set[str]) -> bool:
+    if ch.isprintable() or ch in kept:
+        return True
+    return unicodedata.category(ch) == "Zs"
 
 
 def printable_width(text: str) -> int:
