@@ -475,3 +475,28 @@ def test_i16_sarif_for_a_repository_outside_the_working_directory(tmp_path):
     ]
     assert uris == ["gitops/llsd.yaml"]
     assert run["invocations"][0]["workingDirectory"]["uri"] == elsewhere.as_uri() + "/"
+
+
+# -- found by the fuzzer (scripts/fuzz.py) ----------------------------------------------------------
+def test_fuzz_a_python_file_of_a_million_nodes_is_sa001_not_a_minute_and_a_gigabyte(tmp_path):
+    """`huge-line` on a Python seed: a 2 MB list literal (700,000 nodes) took 20 s of CPU and 1 GB
+    for lint and --diff; the tree is bounded like a YAML walk."""
+    from linter.sources.python import MAX_AST_NODES
+
+    text = "X = [" + "1, " * (MAX_AST_NODES + 10) + "]\n"
+    result = lint_files(tmp_path, {"big.py": text}, paths=["big.py"])
+    [f] = result.findings
+    assert f.rule == "SA001" and f"more than {MAX_AST_NODES:,} nodes" in f.message
+    assert f.span.start.line == 1
+
+
+def test_fuzz_a_long_source_line_is_shown_as_a_window_around_the_finding(tmp_path):
+    line = (
+        "    distribution: {x: '" + "y" * 5000 + "', image: llamastack/distribution-starter:0.3.0}"
+    )
+    write_files(tmp_path, {"value.yaml": LLSD.split("    distribution:")[0] + line + "\n"})
+    out = _lint(tmp_path, "--target", "rhoai=2.25", "--select", "SA101").stdout
+    snippet, caret = [x for x in out.splitlines() if " | " in x][:2]
+    assert len(snippet) < 260 and snippet.startswith("    6 | …") and snippet.endswith("}")
+    start, end = caret.index("^"), caret.rindex("^") + 1
+    assert snippet[start:end] == "llamastack/distribution-starter:0.3.0"

@@ -10,6 +10,8 @@ from linter.report.safe_text import printable, printable_width
 
 COLORS = {"error": "\x1b[31m", "warning": "\x1b[33m", "note": "\x1b[36m"}
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+MAX_SNIPPET = 240  # characters of a source line shown under a finding
+SNIPPET_BEFORE = 80  # of which before the finding's column, when the line is longer
 
 
 def render(
@@ -42,13 +44,14 @@ def render(
                 if f.span.end.line == f.span.start.line
                 else len(expanded) - col + 1
             )
-            underlined = expanded[col - 1 : col - 1 + max(1, min(width, len(expanded) - col + 1))]
+            shown, col = _window(expanded, col)
+            underlined = shown[col - 1 : col - 1 + max(1, min(width, len(shown) - col + 1))]
             # the line is printed escaped: the caret goes under the escaped characters
-            caret = " " * printable_width(expanded[: col - 1]) + "^" * max(
+            caret = " " * printable_width(shown[: col - 1]) + "^" * max(
                 1, printable_width(underlined)
             )
             gutter = f"{f.span.start.line:>5} | "
-            out.append(f"{gutter}{printable(expanded)}")
+            out.append(f"{gutter}{printable(shown)}")
             out.append(
                 " " * (len(gutter) - 2)
                 + "| "
@@ -58,6 +61,17 @@ def render(
             out.append(f"      = fix ({f.fix.applicability}): {printable(f.fix.description)}")
     out.append(_summary(findings, target_line, summary, color))
     return "\n".join(out) + "\n"
+
+
+def _window(line: str, col: int) -> tuple[str, int]:
+    """At most MAX_SNIPPET characters of a long line around column `col` (with `…` where it is
+    cut), and the column in that window: a 2 MB line is not printed whole, twice."""
+    if len(line) <= MAX_SNIPPET:
+        return line, col
+    start = max(0, min(col - 1 - SNIPPET_BEFORE, len(line) - MAX_SNIPPET))
+    end = start + MAX_SNIPPET
+    head = "…" if start else ""
+    return head + line[start:end] + ("…" if end < len(line) else ""), col - start + len(head)
 
 
 def _line(path: str, text: str | None, line: int, indexes: dict[str, LineIndex]) -> str | None:
