@@ -4,6 +4,7 @@
     python scripts/fuzz.py                      # 300 cases, seed 14
     python scripts/fuzz.py --cases 20000        # the by-hand budget (about an hour on 2 cores)
     python scripts/fuzz.py --classes alias-bomb,tags --save /tmp/fuzz-failures
+    python scripts/fuzz.py --cases 20000 --case 193  # one case again, exactly
 
 Seeds are the lintable files of examples/, tests/data and tests/fixtures (each with its
 repository, for context such as the Subscription that sets the target) and every rule's examples.
@@ -628,6 +629,13 @@ class Report:
     cli_runs: int = 0
     seconds: float = 0.0
 
+    def merge(self, other: Report) -> None:
+        self.cases.update(other.cases)
+        self.fixed.update(other.fixed)
+        self.failed.update(other.failed)
+        self.failures.extend(other.failures)
+        self.cli_runs += other.cli_runs
+
     def table(self) -> str:
         rows = [f"{'class':<16} {'cases':>7} {'fixed':>7} {'failed':>7}"]
         for klass in CLASSES:
@@ -644,55 +652,89 @@ class Report:
         return "\n".join(rows)
 
 
-def fuzz(
-    cases: int,
-    seed: int = 14,
-    classes: list[str] | None = None,
-    timeout: float = 120.0,
-    fix: bool = True,
-    cli_every: int = 0,
-    save: Path | None = None,
-    progress: Callable[[str], None] | None = None,
-    per_class: int = 0,
-    scale: float = 1.0,
-    fix_heavy: bool = True,
-) -> Report:
-    """`cases` cases drawn at random (heavy classes one time in 35), or with `per_class`, every
-    class in turn: `per_class` cases of each light class and one of each heavy one. `scale`
-    multiplies the heavy classes' sizes; without `fix_heavy` their cases are linted, not fixed
-    (CI: a fix on a 3 MB file lints it several times)."""
+@dataclass(frozen=True)
+class Plan:
+    """What every case of a run shares (picklable: `--jobs` workers get a copy)."""
+
+    seed: int = 14
+    classes: tuple[str, ...] = tuple(CLASSES)
+    timeout: float = 120.0
+    fix: bool = True
+    cli_every: int = 0
+    save: Path | None = None
+    scale: float = 1.0
+    fix_heavy: bool = True
+
+
+def run_cases(plan: Plan, schedule: list[tuple[int, str]], progress=None) -> Report:
+    """Run the cases `schedule` names ((number, class or "" for a random one)). Each case has its
+    own generator, seeded from (seed, number): a case is the same whoever runs it, in any order."""
     from linter.engine import Options, load_pack
 
-    rng = random.Random(seed)
     pack = load_pack(Options())
     trees = seed_trees()
-    wanted = classes or list(CLASSES)
-    schedule = [""] * cases
-    if per_class:
-        schedule = [k for k in wanted for _ in range(1 if k in HEAVY else per_class)]
     report = Report()
-    started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="stackalign-fuzz-"))
     try:
-        for number, klass in enumerate(schedule):
-            case = make_case(number, rng, trees, wanted, klass, scale)
-            fixing = fix and (fix_heavy or case.klass not in HEAVY)
-            outcome = run_case(case, work, pack, timeout, fixing)
-            if cli_every and number % cli_every == 0:
+        for done, (number, klass) in enumerate(schedule, start=1):
+            rng = random.Random(f"{plan.seed}/{number}")
+            case = make_case(number, rng, trees, list(plan.classes), klass, plan.scale)
+            fixing = plan.fix and (plan.fix_heavy or case.klass not in HEAVY)
+            outcome = run_case(case, work, pack, plan.timeout, fixing)
+            if plan.cli_every and number % plan.cli_every == 0:
                 report.cli_runs += 1
-                outcome.failures += cli_problems(case, work, timeout)
+                outcome.failures += cli_problems(case, work, plan.timeout)
             report.cases[case.klass] += 1
             report.fixed[case.klass] += outcome.fixed
             if outcome.failures:
                 report.failed[case.klass] += 1
                 head = f"case {number} [{case.klass}] {case.tree.name}: {case.file!r}"
                 report.failures.extend(f"{head}: {f}" for f in outcome.failures)
-                if save is not None:
-                    write_tree(save / f"case-{number}-{case.klass}", case.files)
-            if progress and (number + 1) % 500 == 0:
-                progress(f"{number + 1} cases, {sum(report.failed.values())} failed")
+                if plan.save is not None:
+                    write_tree(plan.save / f"case-{number}-{case.klass}", case.files)
+            if progress and done % 500 == 0:
+                progress(f"{done} cases, {sum(report.failed.values())} failed")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _run_chunk(args: tuple[Plan, list[tuple[int, str]]]) -> Report:
+    plan, schedule = args
+    return run_cases(plan, schedule, progress=lambda m: print(m, file=sys.stderr, flush=True))
+
+
+def fuzz(
+    cases: int,
+    plan: Plan | None = None,
+    per_class: int = 0,
+    jobs: int = 1,
+    only: list[int] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """`cases` cases drawn at random (heavy classes one time in 35), or with `per_class`, every
+    class in turn: `per_class` cases of each light class and one of each heavy one; `only`: just
+    those case numbers. `jobs` worker processes share the cases."""
+    plan = plan or Plan()
+    if per_class:
+        kinds = [k for k in plan.classes for _ in range(1 if k in HEAVY else per_class)]
+        schedule = list(enumerate(kinds))
+    else:
+        schedule = [(n, "") for n in range(cases)]
+    if only is not None:
+        schedule = [(n, k) for n, k in schedule if n in set(only)] or [(n, "") for n in only]
+    started = time.perf_counter()
+    if jobs <= 1:
+        report = run_cases(plan, schedule, progress)
+    else:
+        import multiprocessing
+
+        chunks = [(plan, schedule[i::jobs]) for i in range(jobs)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            report = Report()
+            for part in pool.imap_unordered(_run_chunk, chunks):
+                report.merge(part)
+    report.failures.sort(key=lambda f: int(f.split()[1]))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -708,6 +750,10 @@ def main() -> int:
     parser.add_argument("--no-fix", action="store_true", help="lint only (no fix-safety oracle)")
     parser.add_argument("--cli-every", type=int, default=50, help="subprocess check every N")
     parser.add_argument("--save", type=Path, help="write each failing case's tree here")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--case", type=int, action="append", help="run only this case number (repeatable)"
+    )
     parser.add_argument(
         "--concurrent", type=int, default=0, help="also N --fix runs against a concurrent writer"
     )
@@ -716,14 +762,19 @@ def main() -> int:
     unknown = set(classes or []) - set(CLASSES)
     if unknown:
         parser.error(f"unknown classes {sorted(unknown)}; known: {', '.join(CLASSES)}")
+    plan = Plan(
+        seed=args.seed,
+        classes=tuple(classes or CLASSES),
+        timeout=args.timeout,
+        fix=not args.no_fix,
+        cli_every=args.cli_every,
+        save=args.save,
+    )
     report = fuzz(
         args.cases,
-        args.seed,
-        classes,
-        args.timeout,
-        not args.no_fix,
-        args.cli_every,
-        args.save,
+        plan,
+        jobs=args.jobs,
+        only=args.case,
         progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
     print(report.table())

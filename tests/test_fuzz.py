@@ -28,7 +28,8 @@ def load_fuzzer():
 
 def test_every_input_class_with_a_fixed_seed_has_no_failure():
     fuzz = load_fuzzer()
-    report = fuzz.fuzz(0, seed=14, per_class=12, cli_every=40, scale=0.25, fix_heavy=False)
+    plan = fuzz.Plan(seed=14, cli_every=40, scale=0.25, fix_heavy=False)
+    report = fuzz.fuzz(0, plan, per_class=12)
     assert set(report.cases) == set(fuzz.CLASSES)
     assert sum(report.fixed.values()) > 5, "some cases exercise the fix-safety oracle"
     assert report.failures == [], "\n".join(report.failures)
