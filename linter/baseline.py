@@ -19,8 +19,9 @@ from linter.safefile import UnsafeFile, read_regular_file
 
 FORMAT = "stackalign-baseline"
 FORMAT_VERSION = 1
-#: A baseline of 100,000 findings takes about 40 MB; a larger file (or /dev/zero) is refused.
-MAX_BASELINE_BYTES = 256 * 1024 * 1024
+#: A baseline of 100,000 findings takes about 40 MB; a larger file is refused (read whole, a JSON
+#: document costs several times its size in memory).
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 
 class BaselineError(Exception):

@@ -177,8 +177,8 @@ def fix_repository(opts, unsafe: bool, max_passes: int = MAX_PASSES) -> FixOutco
             problem = _unfixable(rel, raw, result.workspace.file_texts.get(rel))
             if problem is None and abspath not in out.overlay:
                 problem = write_refusal(abspath, opts.cwd)
-            if problem is not None:
-                out.failed.append((rel, problem))
+            if problem is not None or raw is None:
+                out.failed.append((rel, problem or "not read"))
                 refused.update(_key(f) for f in owners)
                 continue
             out.originals.setdefault(abspath, raw)
