@@ -18,6 +18,12 @@ LEVEL_RANK = {"note": 1, "warning": 2, "error": 3}
 class UsageFailure(click.ClickException):
     exit_code = EXIT_ERROR
 
+    def format_message(self) -> str:
+        """Usage and configuration errors can name the repository's files: never raw escapes."""
+        from linter.report.safe_text import printable
+
+        return printable(self.message, keep_newlines=True)
+
 
 def _parse_targets(values: tuple[str, ...]) -> dict[str, str]:
     from linter.target import TARGET_KEYS

@@ -23,6 +23,7 @@ PYPROJECT = "pyproject.toml"
 MAX_CONFIG_BYTES = 1 * MIB  # a configuration is a few hundred bytes; pyproject.toml a few KB
 MAX_CONFIG_ERRORS = 20  # a bad file lists its first errors, then how many more
 MAX_SHOWN_VALUE = 80  # characters of a configuration's own value quoted in an error
+MAX_CONFIG_DEPTH = 50  # a configuration nests three levels; conversion and validation recurse
 LevelSetting = Literal["error", "warning", "note", "off"]
 TargetKey = Literal["rhoai", "odh", "llamastack"]
 
@@ -252,6 +253,12 @@ def _read_yaml(path: Path, text: str) -> tuple[dict, Locator]:
             f"{_shown(path)}: more than {MAX_NODES_PER_WALK:,} YAML nodes once aliases are "
             "expanded (the limit for linted YAML too)"
         )
+    deep = _deeper_than(root, MAX_CONFIG_DEPTH)
+    if deep is not None:  # the conversion and the schema validation below recurse
+        line, col = deep.start_mark.line + 1, deep.start_mark.column + 1
+        raise ConfigError(
+            f"{_shown(path)}:{line}:{col}: nested deeper than {MAX_CONFIG_DEPTH} levels"
+        )
     data = _node_data(root)
     if not isinstance(data, dict):
         line, col = root.start_mark.line + 1, root.start_mark.column + 1
@@ -265,6 +272,40 @@ def _read_yaml(path: Path, text: str) -> tuple[dict, Locator]:
 
 
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+
+
+def _data_deeper_than(data: Any, limit: int) -> bool:
+    """Whether plain data (lists and dicts) nests deeper than `limit` (iterative)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
+def _deeper_than(root: Any, limit: int) -> Any:
+    """The first node nested deeper than `limit` (iterative), or None."""
+    from linter.sources.yaml import MappingNode, SequenceNode
+
+    stack = [(root, 1)]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return node
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            stack.extend((n, depth + 1) for pair in node.value for n in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend((n, depth + 1) for n in node.value)
+    return None
 
 
 def _node_data(node: Any) -> Any:
@@ -324,7 +365,13 @@ def _read_pyproject(path: Path, text: str) -> tuple[dict, Locator]:
         doc = toml.loads(text)
     except toml.TOMLDecodeError as exc:
         raise ConfigError(f"{_shown(path)}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{_shown(path)}: not valid TOML: nested too deeply") from None
     data = doc.get("tool", {}).get("stackalign", {})
+    if _data_deeper_than(data, MAX_CONFIG_DEPTH):  # the validation below recurses
+        raise ConfigError(
+            f"{_shown(path)}: [tool.stackalign] nested deeper than {MAX_CONFIG_DEPTH} levels"
+        )
     lines = text.splitlines()
 
     def locate(keys: tuple, key: bool = False) -> tuple[int, int]:
@@ -449,9 +496,16 @@ def _message(err: Any, data: Any, keys: tuple) -> str:
 
 def _plain(data: Any) -> Any:
     if isinstance(data, _Number):
-        return (
-            float(data) if "." in data else int(data) if data.lstrip("-").isdigit() else str(data)
-        )
+        try:  # `!!int 0x1f [...]` is tagged a number without being one: the schema judges a string
+            return (
+                float(data)
+                if "." in data
+                else int(data)
+                if data.lstrip("-").isdigit()
+                else str(data)
+            )
+        except ValueError:
+            return str(data)
     if isinstance(data, dict):
         return {k: _plain(v) for k, v in data.items()}
     if isinstance(data, list):

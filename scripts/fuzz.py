@@ -12,7 +12,8 @@ Each case takes one seed tree, mutates one file with one input class (below), li
 with every rule and renders every report format. The oracle, per case:
 
 - no exception escapes (the CLI would print it as an internal error), no check fails
-  (`RunResult.errors`), nothing takes longer than --timeout seconds (a hang);
+  (`RunResult.errors`), nothing takes more than --timeout seconds of CPU, or ten times that of
+  wall clock (a hang: a runaway computation or a blocked read);
 - the JSON and SARIF reports parse as JSON; every report encodes as UTF-8; the text and github
   reports hold no control character but line feeds and tabs (terminal escapes are escaped);
 - when the case has fixes (all of them, --unsafe-fixes): the fixed text re-parses, replaying the
@@ -257,6 +258,45 @@ def splice(rng, data, name, other: bytes = b""):
     return data[:a] + other[b:]
 
 
+CONFIG_SEEDS = {
+    ".stackalign.yaml": (
+        b'# a configuration with every key\ntarget: {rhoai: "2.25"}\ninclude: ["**"]\n'
+        b'exclude: ["vendor/**", "*.tmp.yaml"]\nselect: [SA1, SA2, SA3]\nignore: [SA104]\n'
+        b"rules:\n  SA102: note\n  SA303: {level: off}\n  milvus-schema-override: error\n"
+        b"rule-files: []\nknowledge-files: []\n"
+    ),
+    "pyproject.toml": (
+        b'[project]\nname = "x"\n\n[tool.stackalign]\ntarget = {rhoai = "2.25"}\n'
+        b'exclude = ["vendor/**"]\nselect = ["SA1", "SA2"]\n\n[tool.stackalign.rules]\n'
+        b'SA102 = "note"\n'
+    ),
+}
+#: what a hostile configuration names (issue 14 #3): none of it may be read or printed
+REFERENCES = [
+    "../../../../../../etc/passwd",
+    "/etc/shadow",
+    "/dev/zero",
+    ".git/config",
+    "~/.ssh/id_rsa",
+    "x" * 5000,
+    "\x1b]0;PWN\x07.yaml",
+    "",
+    "rules/../../outside.yaml",
+]
+
+
+def config(rng, data, name):
+    """A configuration mutated by a light class, or naming files it may not (REFERENCES)."""
+    if rng.random() < 0.3 and name.endswith(".yaml"):
+        key = rng.choice(["rule-files", "knowledge-files"])
+        ref = json.dumps(rng.choice(REFERENCES))
+        return data.replace(f"{key}: []".encode(), f"{key}: [{ref}]".encode())
+    klass = rng.choice([c for c in CLASSES if c not in HEAVY and c not in ("config", "splice")])
+    if klass == "deep-nesting":
+        return deep_nesting(rng, data, name, depth=rng.choice([60, 900, 5000]))
+    return CLASSES[klass](rng, data, name)
+
+
 CLASSES: dict[str, Mutator] = {
     "byte-flip": byte_flip,
     "truncate": truncate,
@@ -272,6 +312,7 @@ CLASSES: dict[str, Mutator] = {
     "non-utf8": non_utf8,
     "control-chars": control_chars,
     "splice": splice,
+    "config": config,
 }
 #: classes that build megabytes: drawn less often (each costs about a second)
 HEAVY = {"huge-scalar", "huge-line", "deep-nesting", "many-documents"}
@@ -298,6 +339,9 @@ class Hang(Exception):
     pass
 
 
+WALL_FACTOR = 10  # a case may take this many times its CPU limit of wall-clock time
+
+
 #: the size argument of each heavy class at scale 1 (the sizes of the issue's campaign)
 HEAVY_SIZES = {
     "huge-scalar": ("size", 3 * 1024 * 1024),
@@ -320,7 +364,10 @@ def make_case(
     tree = rng.choice(trees)
     name = rng.choice(tree.lintable())
     data = tree.files[name]
-    if klass == "splice":
+    if klass == "config":
+        name = rng.choice(sorted(CONFIG_SEEDS))
+        mutated = config(rng, CONFIG_SEEDS[name], name)
+    elif klass == "splice":
         other = rng.choice(trees)
         mutated = splice(rng, data, name, other.files[rng.choice(other.lintable())])
     elif klass in HEAVY_SIZES:
@@ -363,11 +410,21 @@ def run_case(case: Case, work: Path, pack, timeout: float, fix: bool) -> Outcome
     write_tree(root, case.files)
 
     def expired(signum, frame):
-        raise Hang(f"took longer than {timeout:.0f} s")
+        kind = "of CPU" if signum == signal.SIGPROF else "of wall clock (blocked?)"
+        limit = timeout if signum == signal.SIGPROF else timeout * WALL_FACTOR
+        raise Hang(f"took longer than {limit:.0f} s {kind}")
 
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    # CPU time finds a runaway computation whatever the machine's load; wall-clock time (much
+    # longer) finds a read that blocks (a FIFO), which costs no CPU
+    old = signal.signal(signal.SIGALRM, expired), signal.signal(signal.SIGPROF, expired)
+    signal.setitimer(signal.ITIMER_PROF, timeout)
+    signal.setitimer(signal.ITIMER_REAL, timeout * WALL_FACTOR)
     try:
+        if case.klass == "config":
+            failures, pack = check_config(root, pack)
+            out.failures += failures
+            if pack is None:  # refused, as it should be: nothing to lint with it
+                return out
         result = _lint(root, case.tree.target, pack)
         out.failures += [f"internal error: {e}" for e in result.errors]
         out.failures += check_reports(result, root)
@@ -379,23 +436,54 @@ def run_case(case: Case, work: Path, pack, timeout: float, fix: bool) -> Outcome
     except Exception:  # noqa: BLE001 - what the oracle looks for
         out.failures.append("traceback: " + traceback.format_exc(limit=6))
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        signal.signal(signal.SIGALRM, old[0])
+        signal.signal(signal.SIGPROF, old[1])
         shutil.rmtree(root, ignore_errors=True)
     return out
 
 
-def _options(root: Path, target: dict[str, str]):
+def check_config(root: Path, pack) -> tuple[list[str], tuple | None]:
+    """A configuration is read and validated, or refused with a short, printable error (a
+    ConfigError, or for the files it names a rule pack or knowledge base error): never another
+    exception. Returns the pack to lint with, or None when the configuration was refused."""
+    from linter.config import ConfigError, find_config, load_config
+    from linter.engine import load_pack
+    from linter.knowledge import KnowledgeError
+    from linter.rulepack import RulePackError
+
+    path = find_config(root)
+    if path is None:
+        return [], pack
+    try:
+        cfg = load_config(path)
+        if cfg.rule_files or cfg.knowledge_files:
+            pack = load_pack(_options(root, {}, cfg))
+    except (ConfigError, KnowledgeError, RulePackError) as exc:
+        from linter.cli import UsageFailure
+
+        message = UsageFailure(str(exc)).format_message()  # what the CLI prints
+        failures = []
+        if len(message) > 20_000:
+            failures.append(f"a configuration error of {len(message):,} characters")
+        if not all(_printable_char(c) for c in set(message)):
+            failures.append("a configuration error prints control characters")
+        return failures, None
+    return [], (pack[0], pack[1], cfg)
+
+
+def _options(root: Path, target: dict[str, str], config=None):
     from linter.engine import Options
 
-    return Options(paths=["."], cwd=root, target=dict(target))
+    return Options(paths=["."], cwd=root, target=dict(target), config=config)
 
 
 def _lint(root: Path, target: dict[str, str], pack):
     from linter.engine import run, select_rules
 
-    kb, rules = pack
-    opts = _options(root, target)
+    kb, rules, *config = pack
+    opts = _options(root, target, config[0] if config else None)
     return run(opts, kb=kb, rules=select_rules(rules, opts))
 
 
@@ -515,14 +603,21 @@ def cli_problems(case: Case, work: Path, timeout: float) -> list[str]:
         for args in (["--format", "json"], ["--diff", "--unsafe-fixes"]):
             cmd = [sys.executable, "-m", "linter", "lint", *target, *args, "."]
             try:
-                proc = subprocess.run(cmd, cwd=root, capture_output=True, timeout=timeout)
+                proc = subprocess.run(
+                    cmd, cwd=root, capture_output=True, timeout=timeout * WALL_FACTOR
+                )
             except subprocess.TimeoutExpired:
                 failures.append(f"cli {' '.join(args)}: hang")
                 continue
             err = proc.stderr.decode("utf-8", "replace")
-            if proc.returncode not in (0, 1) or "Traceback" in err or "internal error" in err:
+            refused = proc.returncode == 2 and err.startswith("Error: ")  # a usage error
+            if case.klass != "config":
+                refused = False  # only a configuration may be refused as a whole
+            if "Traceback" in err or "internal error" in err:
                 failures.append(f"cli {' '.join(args)}: exit {proc.returncode}: {err[:300]}")
-            if args[0] == "--format":
+            elif proc.returncode not in (0, 1) and not refused:
+                failures.append(f"cli {' '.join(args)}: exit {proc.returncode}: {err[:300]}")
+            if args[0] == "--format" and not refused:
                 try:
                     json.loads(proc.stdout.decode("utf-8"))
                 except ValueError as exc:
@@ -658,7 +753,7 @@ class Plan:
 
     seed: int = 14
     classes: tuple[str, ...] = tuple(CLASSES)
-    timeout: float = 120.0
+    timeout: float = 60.0  # CPU seconds per case (and WALL_FACTOR times that of wall clock)
     fix: bool = True
     cli_every: int = 0
     save: Path | None = None
@@ -745,7 +840,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--classes", help="comma-separated input classes (default: all)")
     parser.add_argument(
-        "--timeout", type=float, default=120.0, help="seconds per case (lint and fixes)"
+        "--timeout", type=float, default=60.0, help="CPU seconds per case (lint and fixes)"
     )
     parser.add_argument("--no-fix", action="store_true", help="lint only (no fix-safety oracle)")
     parser.add_argument("--cli-every", type=int, default=50, help="subprocess check every N")

@@ -500,3 +500,30 @@ def test_fuzz_a_long_source_line_is_shown_as_a_window_around_the_finding(tmp_pat
     assert len(snippet) < 260 and snippet.startswith("    6 | …") and snippet.endswith("}")
     start, end = caret.index("^"), caret.rindex("^") + 1
     assert snippet[start:end] == "llamastack/distribution-starter:0.3.0"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "fragment"),
+    [
+        (".stackalign.yaml", "exclude: " + "[" * 900 + "]" * 900 + "\n", "nested deeper than 50"),
+        (
+            "pyproject.toml",
+            "[tool.stackalign]\nexclude = " + "[" * 900 + "]" * 900 + "\n",
+            "nested too deeply",
+        ),
+        (".stackalign.yaml", 'exclude: !!int 0x1f ["a/**", "*.tmp.yaml"]\n', "`exclude`"),
+    ],
+    ids=["deep-yaml", "deep-toml", "tagged-number"],
+)
+def test_fuzz_configurations_that_were_internal_errors(repo, name, text, fragment):
+    """`config` cases: 900 levels of nesting (RecursionError) and a value tagged `!!int` that is
+    no number (ValueError) ended in `internal error`; now a configuration error."""
+    (repo / name).write_text(text)
+    out = _config_error(repo)
+    assert "configuration error" in out and fragment in out and "internal error" not in out
+
+
+def test_fuzz_a_rule_file_named_with_terminal_escapes_is_printed_escaped(repo):
+    (repo / ".stackalign.yaml").write_text('knowledge-files: ["\\e]0;PWN\\a.yaml"]\n')
+    out = _config_error(repo)
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b]0;PWN\\x07.yaml" in out
