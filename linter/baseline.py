@@ -14,9 +14,14 @@ from pathlib import Path
 
 from linter import __version__
 from linter.model import Finding
+from linter.report.safe_text import json_safe
+from linter.safefile import UnsafeFile, read_regular_file
 
 FORMAT = "stackalign-baseline"
 FORMAT_VERSION = 1
+#: A baseline of 100,000 findings takes about 40 MB; a larger file is refused (read whole, a JSON
+#: document costs several times its size in memory).
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 
 class BaselineError(Exception):
@@ -42,7 +47,8 @@ def render(findings: list[Finding]) -> str:
         "tool_version": __version__,
         "findings": entries,
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # control characters and file name bytes that are not UTF-8 as \u escapes (see safe_text)
+    return json_safe(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def write(path: Path, findings: list[Finding]) -> int:
@@ -58,11 +64,17 @@ def write(path: Path, findings: list[Finding]) -> int:
 def load(path: Path) -> Counter[str]:
     """Fingerprint -> how many findings with it the baseline holds."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BaselineError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
+        data = read_regular_file(path, MAX_BASELINE_BYTES)  # never blocks on a FIFO, never endless
+    except UnsafeFile as exc:
+        raise BaselineError(f"cannot read baseline {path}: {exc}") from None
+    try:
+        doc = json.loads(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: not a stackalign baseline (invalid JSON: {exc})") from None
+    except RecursionError:
+        raise BaselineError(
+            f"{path}: not a stackalign baseline (JSON nested too deeply to read)"
+        ) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise BaselineError(f'{path}: not a stackalign baseline (no "format": "{FORMAT}")')
     if doc.get("format_version") != FORMAT_VERSION:

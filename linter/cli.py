@@ -19,6 +19,12 @@ LEVEL_RANK = {"note": 1, "warning": 2, "error": 3}
 class UsageFailure(click.ClickException):
     exit_code = EXIT_ERROR
 
+    def format_message(self) -> str:
+        """Usage and configuration errors can name the repository's files: never raw escapes."""
+        from linter.report.safe_text import printable
+
+        return printable(self.message, keep_newlines=True)
+
 
 def _parse_targets(values: tuple[str, ...]) -> dict[str, str]:
     from linter.target import TARGET_KEYS
@@ -108,7 +114,7 @@ class StdinFile:
 def _stdin_file(paths: tuple[str, ...], stdin_filename: str | None, cwd: Path) -> StdinFile | None:
     """`lint - --stdin-filename PATH` (or `--stdin-filename PATH` alone): the bytes of stdin, linted
     as PATH with the rest of the repository as context; None when PATHS are files on disk."""
-    from linter.discovery import MAX_FILE_BYTES, file_kind
+    from linter.discovery import MAX_FILE_BYTES, file_kind, overlay_key
 
     reads = paths == ("-",) or (not paths and stdin_filename is not None)
     if not reads:
@@ -127,7 +133,7 @@ def _stdin_file(paths: tuple[str, ...], stdin_filename: str | None, cwd: Path) -
         raise UsageFailure(f"--stdin-filename {stdin_filename}: is a directory")
     rel = os.path.normpath(stdin_filename)
     data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-    return StdinFile(rel, str((cwd / rel).absolute()), data)
+    return StdinFile(rel, overlay_key(cwd / rel), data)
 
 
 def _fix_stdin(opts, stdin: StdinFile, unsafe: bool, diff: bool):
@@ -249,11 +255,13 @@ def _statistics(result, fmt: str, unsafe: bool, footer: dict | None) -> str:
 def _fixed_findings(applied: list, written: set[str]) -> str:
     """`--fix --show-fixes`: every fix applied to a file that was written, where its finding was
     (before the fix) and what the fix did."""
+    from linter.report.safe_text import printable
+
     lines = []
     for f in sorted(applied, key=lambda f: f.sort_key()):
         if f.fix is None or not any(e.path in written for e in f.fix.edits):
             continue
-        where = f"{f.path}:{f.span.start.line}:{f.span.start.column}"
+        where = f"{printable(f.path)}:{f.span.start.line}:{f.span.start.column}"
         lines.append(f"  {where}: {f.rule} ({f.fix.applicability}) {f.fix.description}")
     if not lines:
         return ""
@@ -462,7 +470,7 @@ def lint(
     if os.environ.get("STACKALIGN_TIMING"):
         click.echo(_timing_table(result, clock), err=True)
     for error in result.errors:  # a rule failed on some file: the report is incomplete
-        click.echo(f"stackalign: {error}", err=True)
+        click.echo(f"stackalign: {_printable(error)}", err=True)
     if result.errors:
         sys.exit(EXIT_ERROR)
     threshold = LEVEL_RANK[fail_on]
@@ -502,25 +510,40 @@ def _fix(
 
     Returns the fix loop's last lint (what remains) when the disk now holds exactly what it linted,
     else None (the caller lints again)."""
-    from linter.fixes import fix_repository, fix_summary, unified_diff, write_fixed
+    from linter.fixes import fix_repository, fix_summary, unified_diff_bytes, write_fixed
+    from linter.report.safe_text import printable
 
     outcome = fix_repository(opts, unsafe=unsafe)
     opts.overlay = None
     if diff and not write:
         for path, reason in outcome.failed:
-            click.echo(f"stackalign: fix not applied to {path}: {reason}", err=True)
-        text = unified_diff(outcome)
-        click.echo(text, nl=False)
-        sys.exit(EXIT_FINDINGS if text else EXIT_OK)
+            click.echo(f"stackalign: fix not applied to {printable(path)}: {reason}", err=True)
+        patch = unified_diff_bytes(outcome)
+        _write_diff(patch)
+        sys.exit(EXIT_FINDINGS if patch else EXIT_OK)
     written = write_fixed(outcome)  # may add failures (files changed on disk meanwhile)
     for path, reason in outcome.failed:
-        click.echo(f"stackalign: fix not applied to {path}: {reason}", err=True)
+        click.echo(f"stackalign: fix not applied to {printable(path)}: {reason}", err=True)
     if not quiet:
         click.echo(fix_summary(outcome, written, unsafe), err=True)
     if show_fixes:
         click.echo(_fixed_findings(outcome.applied, set(written)), err=True, nl=False)
     all_written = set(written) == {outcome.rel.get(p, p) for p in outcome.changed()}
     return outcome.result if all_written else None
+
+
+def _write_diff(patch: bytes) -> None:
+    """The diff's bytes exactly as they are (click.echo would strip `ESC[...m` from a pipe, and
+    `git apply` would then fail); on a terminal, control characters from the files are escaped."""
+    stream = sys.stdout.buffer
+    if sys.stdout.isatty():
+        from linter.report.safe_text import printable
+
+        text = patch.decode("utf-8", "surrogateescape")
+        patch = printable(text, keep_newlines=True).encode("utf-8")
+    sys.stdout.flush()
+    stream.write(patch)
+    stream.flush()
 
 
 def _write_baseline(result, path: Path) -> None:
@@ -626,6 +649,12 @@ def _hashed_texts(result, cwd: Path) -> dict[str, str]:
     return texts
 
 
+def _printable(text: str) -> str:
+    from linter.report.safe_text import printable
+
+    return printable(text, keep_newlines=True)
+
+
 def _target_line(result) -> str:
     t = result.target
     if not t.platform and t.unknown:
@@ -641,7 +670,7 @@ def _target_line(result) -> str:
         line += " [not in the knowledge base]"
     if t.alternatives:
         line += "; also found: " + "; ".join(t.alternatives)
-    return line
+    return _printable(line)  # file names from the repository: never terminal escapes
 
 
 @cli.command("rules")
@@ -738,7 +767,7 @@ def targets(path: str):
     click.echo("")
     click.echo(f"Detected in {path}: " + _target_line(result).removeprefix("Target: "))
     if result.target.note:
-        click.echo(f"  ({result.target.note})")
+        click.echo(f"  ({_printable(result.target.note)})")
 
 
 @cli.command()
@@ -775,18 +804,21 @@ def graph(paths, fmt, targets, output):
 @click.option("--force", is_flag=True, help="Overwrite an existing .stackalign.yaml.")
 def init(path: str, force: bool):
     """Write a commented .stackalign.yaml in PATH (default: .) with the detected target."""
-    from linter.config import CONFIG_NAMES, init_text
+    from linter.config import CONFIG_NAMES, ConfigError, init_text, write_config_file
     from linter.engine import Options, load_pack, run
 
     root = Path(path)
-    existing = [root / n for n in CONFIG_NAMES if (root / n).exists()]
+    existing = [root / n for n in CONFIG_NAMES if os.path.lexists(root / n)]  # dangling links too
     if existing and not force:
         raise UsageFailure(f"{existing[0]} already exists (use --force to overwrite it)")
     kb, rules = load_pack(Options())
     sa002 = [r for r in rules if r.id == "SA002"]
     result = run(Options(paths=[path], cwd=Path.cwd(), select=["SA002"]), kb=kb, rules=sa002)
     out = root / CONFIG_NAMES[0]
-    out.write_text(init_text(result.target), encoding="utf-8")
+    try:
+        write_config_file(out, init_text(result.target), force)
+    except ConfigError as exc:
+        raise UsageFailure(str(exc)) from None
     click.echo(f"Wrote {out} (" + _target_line(result).removeprefix("Target: ") + ")")
 
 

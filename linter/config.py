@@ -7,6 +7,7 @@ cannot match, rules that do not exist. Every error names the key and the line it
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -14,10 +15,15 @@ from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any, Literal
 
+from linter.safefile import MIB, UnsafeFile, inside, read_regular_file, repository_reference
 from linter.validation import STRICT, container, meta, validate
 
 CONFIG_NAMES = (".stackalign.yaml", ".stackalign.yml")
 PYPROJECT = "pyproject.toml"
+MAX_CONFIG_BYTES = 1 * MIB  # a configuration is a few hundred bytes; pyproject.toml a few KB
+MAX_CONFIG_ERRORS = 20  # a bad file lists its first errors, then how many more
+MAX_SHOWN_VALUE = 80  # characters of a configuration's own value quoted in an error
+MAX_CONFIG_DEPTH = 50  # a configuration nests three levels; conversion and validation recurse
 LevelSetting = Literal["error", "warning", "note", "off"]
 TargetKey = Literal["rhoai", "odh", "llamastack"]
 
@@ -119,22 +125,47 @@ def find_config(root: Path | None) -> Path | None:
         if (root / name).is_file():
             return root / name
     pyproject = root / PYPROJECT
-    if pyproject.is_file():
+    if pyproject.is_file() and inside(pyproject, root):  # a pyproject elsewhere is not ours
         try:
-            text = pyproject.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = read_regular_file(pyproject, MAX_CONFIG_BYTES).decode("utf-8")
+        except (UnsafeFile, UnicodeDecodeError):
             return None
         if re.search(r"^\s*\[tool\.stackalign[\].]", text, re.MULTILINE):
             return pyproject
     return None
 
 
+def config_root(path: Path) -> Path:
+    """The repository a configuration file belongs to: the nearest folder above it that holds
+    `.git` or `.stackalign.yaml`, else the file's own folder. Files it names stay inside it."""
+    from linter.discovery import find_project_root
+
+    folder = Path(os.path.normpath(path.absolute())).parent
+    return find_project_root(folder) or folder
+
+
+def read_config_text(path: Path, root: Path | None = None) -> str:
+    """The text of a configuration file: inside its repository once symlinks are resolved, a
+    regular file (a FIFO or /dev/zero is refused, never read), at most MAX_CONFIG_BYTES, UTF-8."""
+    root = root or config_root(path)
+    if not inside(path, root):
+        raise ConfigError(
+            f"{_shown(path)}: a symlink that leaves the repository ({_shown(root)}); not read"
+        )
+    try:
+        data = read_regular_file(path, MAX_CONFIG_BYTES)
+    except UnsafeFile as exc:
+        raise ConfigError(f"{_shown(path)}: {exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{_shown(path)}: not UTF-8 (byte offset {exc.start})") from None
+
+
 def load_config(path: Path) -> Config:
     """Read, validate and return the configuration; ConfigError names the key and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{_shown(path)}: cannot read: {exc}") from exc
+    root = config_root(path)
+    text = read_config_text(path, root)
     from linter import cache
     from linter.resources import schemas_dir
     from linter.validation import construct
@@ -151,7 +182,46 @@ def load_config(path: Path) -> Config:
         cfg = validate(Config, data)
         cache.store(key, data, kind="config")
     cfg.path = str(path)
+    _resolve_references(cfg, path, root, text)  # every time: it depends on the disk, not the text
     return cfg
+
+
+REFERENCES = (("rule-files", "rule_files"), ("knowledge-files", "knowledge_files"))
+
+
+def _resolve_references(cfg: Config, path: Path, root: Path, text: str) -> None:
+    """`rule-files` and `knowledge-files` become the real paths of the files they name, each
+    checked to stay inside the repository `root` (see safefile.repository_reference)."""
+    base = Path(os.path.normpath(path.absolute())).parent
+    for key, attr in REFERENCES:
+        resolved = []
+        for i, reference in enumerate(getattr(cfg, attr)):
+            try:
+                resolved.append(str(repository_reference(root, base, reference)))
+            except UnsafeFile as exc:
+                line, col = _position_of(path, text, (key, i))
+                raise ConfigError(
+                    f"{_shown(path)}:{line}:{col}: `{key}[{i}]`: {shown_value(reference)}: {exc}"
+                ) from None
+        setattr(cfg, attr, resolved)
+
+
+def _position_of(path: Path, text: str, keys: tuple) -> tuple[int, int]:
+    try:
+        _, locate = (_read_pyproject if path.name == PYPROJECT else _read_yaml)(path, text)
+        return locate(keys)
+    except ConfigError:
+        return 1, 1
+
+
+def shown_value(value: Any) -> str:
+    """A configuration's own value as an error quotes it: escaped, and cut at MAX_SHOWN_VALUE."""
+    from linter.report.safe_text import printable
+
+    text = printable(value if isinstance(value, str) else repr(value))
+    if len(text) > MAX_SHOWN_VALUE:
+        text = text[: MAX_SHOWN_VALUE - 1] + "…"
+    return repr(text) if isinstance(value, str) else text
 
 
 def _validated_data(path: Path, text: str) -> dict:
@@ -163,9 +233,21 @@ def _validated_data(path: Path, text: str) -> dict:
     errors = sorted(schema_errors(data, locate) + semantic_errors(data, locate), key=_line_col)
     if errors:
         shown = _shown(path)
-        raise ConfigError("\n".join(f"{shown}:{e}" for e in errors))
+        lines = [f"{shown}:{_capped(e)}" for e in errors[:MAX_CONFIG_ERRORS]]
+        if len(errors) > MAX_CONFIG_ERRORS:
+            lines.append(f"{shown}: ... and {len(errors) - MAX_CONFIG_ERRORS} more errors")
+        raise ConfigError("\n".join(lines))
     validate(Config, data)  # what a schema cannot catch, pydantic does
     return _plain(data)
+
+
+def _capped(error: str, limit: int = 300) -> str:
+    """One error line, escaped and at most `limit` characters (a schema message can quote a
+    whole value)."""
+    from linter.report.safe_text import printable
+
+    error = printable(error)
+    return error if len(error) <= limit else error[: limit - 1] + "…"
 
 
 def _shown(path: Path) -> str:
@@ -188,19 +270,31 @@ Locator = Any  # Callable[[tuple, bool], tuple[int, int]]: (key path, key_not_va
 
 
 def _read_yaml(path: Path, text: str) -> tuple[dict, Locator]:
-    from linter.sources.yaml import YamlParseError, compose_all
+    from linter.sources.yaml import MAX_NODES_PER_WALK, YamlParseError, compose_all, expanded_size
 
     try:
         docs = compose_all(text)
     except YamlParseError as exc:
+        problem = _QUOTED.sub("'…'", exc.message)[:200]  # never quote the file (a symlink target)
         raise ConfigError(
-            f"{_shown(path)}:{exc.line}:{exc.column}: not valid YAML: {exc.message}"
+            f"{_shown(path)}:{exc.line}:{exc.column}: not valid YAML: {problem}"
         ) from None
     if len(docs) > 1:
         raise ConfigError(f"{_shown(path)}: expected one YAML document, found {len(docs)}")
     root = docs[0] if docs else None
     if root is None:
         return {}, lambda keys, key=False: (1, 1)
+    if expanded_size(root) is None:  # an alias bomb: bounded as in linted YAML
+        raise ConfigError(
+            f"{_shown(path)}: more than {MAX_NODES_PER_WALK:,} YAML nodes once aliases are "
+            "expanded (the limit for linted YAML too)"
+        )
+    deep = _deeper_than(root, MAX_CONFIG_DEPTH)
+    if deep is not None:  # the conversion and the schema validation below recurse
+        line, col = deep.start_mark.line + 1, deep.start_mark.column + 1
+        raise ConfigError(
+            f"{_shown(path)}:{line}:{col}: nested deeper than {MAX_CONFIG_DEPTH} levels"
+        )
     data = _node_data(root)
     if not isinstance(data, dict):
         line, col = root.start_mark.line + 1, root.start_mark.column + 1
@@ -211,6 +305,43 @@ def _read_yaml(path: Path, text: str) -> tuple[dict, Locator]:
         return node.start_mark.line + 1, node.start_mark.column + 1
 
     return data, locate
+
+
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+
+
+def _data_deeper_than(data: Any, limit: int) -> bool:
+    """Whether plain data (lists and dicts) nests deeper than `limit` (iterative)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
+def _deeper_than(root: Any, limit: int) -> Any:
+    """The first node nested deeper than `limit` (iterative), or None."""
+    from linter.sources.yaml import MappingNode, SequenceNode
+
+    stack = [(root, 1)]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return node
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            stack.extend((n, depth + 1) for pair in node.value for n in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend((n, depth + 1) for n in node.value)
+    return None
 
 
 def _node_data(node: Any) -> Any:
@@ -270,7 +401,13 @@ def _read_pyproject(path: Path, text: str) -> tuple[dict, Locator]:
         doc = toml.loads(text)
     except toml.TOMLDecodeError as exc:
         raise ConfigError(f"{_shown(path)}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{_shown(path)}: not valid TOML: nested too deeply") from None
     data = doc.get("tool", {}).get("stackalign", {})
+    if _data_deeper_than(data, MAX_CONFIG_DEPTH):  # the validation below recurses
+        raise ConfigError(
+            f"{_shown(path)}: [tool.stackalign] nested deeper than {MAX_CONFIG_DEPTH} levels"
+        )
     lines = text.splitlines()
 
     def locate(keys: tuple, key: bool = False) -> tuple[int, int]:
@@ -395,9 +532,16 @@ def _message(err: Any, data: Any, keys: tuple) -> str:
 
 def _plain(data: Any) -> Any:
     if isinstance(data, _Number):
-        return (
-            float(data) if "." in data else int(data) if data.lstrip("-").isdigit() else str(data)
-        )
+        try:  # `!!int 0x1f [...]` is tagged a number without being one: the schema judges a string
+            return (
+                float(data)
+                if "." in data
+                else int(data)
+                if data.lstrip("-").isdigit()
+                else str(data)
+            )
+        except ValueError:
+            return str(data)
     if isinstance(data, dict):
         return {k: _plain(v) for k, v in data.items()}
     if isinstance(data, list):
@@ -492,9 +636,9 @@ def unknown_rule_errors(cfg: Config, known: set[str], prefixes: list[str]) -> li
         return []  # nothing to report: the file is not read again for positions
     path = Path(cfg.path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
         _, locate = (_read_pyproject if path.name == PYPROJECT else _read_yaml)(path, text)
-    except (OSError, UnicodeDecodeError, ConfigError):
+    except ConfigError:
         return []
 
     out: list[tuple[tuple[int, int], str]] = []
@@ -536,6 +680,37 @@ def config_selects(rel: str, explicit: bool, exclude: list[str], include: list[s
 
 
 # -- init -------------------------------------------------------------------------------------------
+def write_config_file(path: Path, text: str, force: bool) -> None:
+    """Write `stackalign init`'s file, never through a symlink: a link (dangling or not) at `path`
+    is refused, even with `force` (a committed link could point anywhere, such as a file outside
+    the repository). A new file is created exclusively; `force` replaces a regular file
+    atomically. ConfigError says why nothing was written."""
+    shown = _shown(path)
+    if os.path.islink(path):
+        raise ConfigError(
+            f"{shown} is a symlink; stackalign init never writes through one (remove it first)"
+        )
+    if os.path.lexists(path) and not force:
+        raise ConfigError(f"{shown} already exists (use --force to overwrite it)")
+    data = text.encode("utf-8")
+    try:
+        if not os.path.lexists(path):
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(path, flags, 0o644)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            return
+        if not os.path.isfile(path):
+            raise ConfigError(f"{shown} is not a regular file; not overwritten")
+        from linter.fixes import atomic_write
+
+        atomic_write(path, data)  # os.replace: a link put there meanwhile is replaced, not followed
+    except FileExistsError:
+        raise ConfigError(f"{shown} appeared while writing it; not overwritten") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot write {shown}: {exc.strerror or exc}") from None
+
+
 def init_text(target: Any) -> str:
     """A commented `.stackalign.yaml` for `stackalign init`, with the detected target (if any)."""
     key = target.platform if target.platform in ("rhoai", "odh", "llamastack") else None

@@ -87,6 +87,13 @@ def file_kind(name: str) -> str | None:
     return kind
 
 
+def overlay_key(path: Path | str) -> str:
+    """The key of a file in the fix overlay (and of stdin content): its absolute path with `.` and
+    `..` resolved lexically, as the walk spells a file (`lint --fix ../repo` must find the bytes
+    it fixed under the name it reads)."""
+    return os.path.normpath(os.path.abspath(path))
+
+
 def display_path(path: Path, cwd: Path) -> str:
     try:
         return path.relative_to(cwd).as_posix()

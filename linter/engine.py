@@ -24,6 +24,7 @@ from linter.discovery import (
     display_path,
     file_kind,
     find_project_root,
+    overlay_key,
 )
 from linter.gitcontext import context_files, grep_files
 from linter.knowledge import KnowledgeBase, load_knowledge
@@ -428,7 +429,7 @@ def _file_in_traceback(tb, known: set[str]) -> str | None:
 
 def _given_text(path: Path, overlay: dict[str, bytes] | None) -> bool:
     """Whether a named path's content was given instead of read (`lint - --stdin-filename`)."""
-    return overlay is not None and str(path.absolute()) in overlay
+    return overlay is not None and overlay_key(path) in overlay
 
 
 def _unsaved_files(
@@ -441,7 +442,7 @@ def _unsaved_files(
     listed = {f.fspath for f in files}
     out = []
     for p in requested:
-        key = str(p.absolute())
+        key = overlay_key(p)
         kind = file_kind(p.name)
         if key in overlay and key not in listed and kind is not None and not p.exists():
             out.append(DiscoveredFile(key, display_path(p.absolute(), cwd), kind, True))
@@ -459,8 +460,8 @@ def _inside(p: Path, root: Path) -> bool:
 def _read_bytes(f: DiscoveredFile, overlay: dict[str, bytes] | None) -> bytes | str:
     """The file's first MAX_FILE_BYTES + 1 bytes (the overlay's if fixing), or why not."""
     try:
-        if overlay and str(f.path.absolute()) in overlay:
-            return overlay[str(f.path.absolute())]
+        if overlay and overlay_key(f.fspath) in overlay:
+            return overlay[overlay_key(f.fspath)]
         mode = os.stat(f.fspath).st_mode
         if not stat.S_ISREG(mode):  # a FIFO would block open() forever
             return f"cannot read file: {_kind(mode)}"
@@ -497,6 +498,7 @@ def _load(
         ws.problems.append(ParseProblem(f.rel, problem, *decode_position(head)))
         return
     ws.file_texts[f.rel] = text
+    ws.raw_bytes[f.rel] = head  # fixes edit exactly the bytes read, never a second read
     if f.kind == "yaml" and wanted == "lazy":
         ws.pending[f.rel] = text
     elif f.kind == "yaml":

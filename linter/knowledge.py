@@ -483,8 +483,10 @@ def load_knowledge(directory: Path, extra: list[Path] | None = None) -> Knowledg
                 files.append(construct(KnowledgeFile, data))
             else:
                 files.append(validate(KnowledgeFile, data))
-        except Exception as exc:  # pydantic.ValidationError: name the file
-            raise KnowledgeError(f"{path}: {exc}") from exc
+        except Exception as exc:  # name the file and each bad key, never the content
+            from linter.validation import error_lines
+
+            raise KnowledgeError("\n".join([f"{path}:", *error_lines(exc)])) from exc
     return KnowledgeBase(files)
 
 

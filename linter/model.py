@@ -145,7 +145,8 @@ class Finding:
         """Stable across line shifts: rule, path, logical location and normalized snippet."""
         snippet = " ".join(self.snippet.split())
         key = "\x1f".join((self.rule, self.path, self.logical_location, snippet))
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        # surrogatepass: a file name that is not UTF-8 (lone surrogates, PEP 383) hashes too
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
     def sort_key(self) -> tuple:
         return (self.path, self.span.start.line, self.span.start.column, self.rule, self.message)

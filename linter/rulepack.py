@@ -138,22 +138,23 @@ def load_rule_file(path: Path, trusted: bool = False) -> Rule:
     directly; any other file is validated, and RulePackError lists every problem, each with its
     key and line: the field types, the help's sections, the check kind, its parameters and the
     message fields the check fills."""
-    from linter.yamlload import load_data_file
+    from linter.validation import error_lines
+    from linter.yamlload import load_data_file, load_data_text, read_data_text
 
     try:
         if trusted:
             return construct(Rule, load_data_file(path))
-        text = path.read_text(encoding="utf-8")
-        from linter.yamlload import load_data_text
-
+        text = read_data_text(path)
         data = load_data_text(text)
-    except Exception as exc:
+    except Exception as exc:  # DataFileError: a position, never the file's content
         raise RulePackError(f"{path}: {exc}") from exc
     problems = rule_problems(data) + _kind_problems(data, _locator(text))
     try:
         rule = validate(Rule, data)
-    except Exception as exc:  # pydantic's ValidationError names each bad field
-        raise RulePackError("\n".join([f"{path}: {exc}", *problems])) from exc
+    except Exception as exc:  # pydantic's ValidationError names each bad field (not its value)
+        lines = error_lines(exc)
+        head = f"{path}: {len(lines)} validation error(s) for Rule"
+        raise RulePackError("\n".join([head, *lines, *problems])) from exc
     if problems:
         raise RulePackError("\n".join([f"{path}: {len(problems)} problem(s)", *problems]))
     return rule

@@ -16,12 +16,15 @@ Directives that suppress nothing become SA003 findings (rule kind `unused_suppre
 
 from __future__ import annotations
 
+import bisect
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from linter.discovery import file_kind
 from linter.model import Edit, Finding, Fix, Span
 from linter.positions import LineIndex, line_index
 
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 ANNOTATION = "stackalign.io/ignore"
 MARKER = "stackalign"
 _NEWLINE = re.compile("\n")
+_NEWLINE_ANY = re.compile("\r\n|\r|\n")
 DIRECTIVE = re.compile(
     r"(?:(?<=\s)|^)#[ \t]*stackalign:[ \t]*(?P<kind>ignore-file|ignore)[ \t]*"
     r"\[(?P<rules>[^\]\n]*)\][ \t]*(?P<reason>[^\n]*)",
@@ -136,6 +140,57 @@ def python_comment_starts(text: str) -> set[int] | None:
     return starts
 
 
+def yaml_comment_starts(text: str) -> set[int]:
+    """Indices of the `#` of the directives in a YAML text that are comments. A directive inside a
+    scalar (a line of a block string, a quoted value) is part of the value, not a comment: it
+    suppresses nothing and removing it would change the data. A directive inside an embedded
+    document that parses (a run.yaml in a ConfigMap) is that document's comment, found when the
+    document is scanned. After a scanner error, directives are taken as written (the file is an
+    SA001 finding; the directive may suppress that)."""
+    candidates = [m.start() for m in DIRECTIVE.finditer(text)]
+    if not candidates:
+        return set()
+    starts, ends, scanned = _scalar_ranges(text)
+    out = set()
+    for c in candidates:
+        i = bisect.bisect_right(starts, c) - 1
+        inside = i >= 0 and c < ends[i]
+        if not inside or c >= scanned:
+            out.add(c)
+    return out
+
+
+def _scalar_ranges(text: str) -> tuple[list[int], list[int], int]:
+    """The content of every scalar token (start and end indices, in order), and how far the
+    scanner got (len(text) unless it stopped at an error). A block scalar's header line (`|` and
+    a comment after it) is not content."""
+    import yaml
+
+    from linter.sources.yaml import BOM
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = base(BOM + text if text.startswith(BOM) else text)  # as compose_all: indices = text
+    starts: list[int] = []
+    ends: list[int] = []
+    scanned = len(text) + 1
+    try:
+        while loader.check_token():
+            tok = loader.get_token()
+            if not isinstance(tok, yaml.ScalarToken):
+                continue
+            start, end = tok.start_mark.index, tok.end_mark.index
+            if tok.style in ("|", ">"):
+                header = _NEWLINE_ANY.search(text, start, end)
+                start = header.end() if header else end
+            starts.append(start)
+            ends.append(end)
+    except (yaml.YAMLError, RecursionError, MemoryError):
+        scanned = ends[-1] if ends else 0
+    finally:
+        loader.dispose()
+    return starts, ends, scanned
+
+
 def _covered_lines(text: str, d: _Directive, lines: LineIndex) -> list[int]:
     if not d.own_line:
         return [d.line]
@@ -195,7 +250,7 @@ def _build(
         kind="file" if d.kind == "ignore-file" else "line",
         refs=refs,
         reason=d.reason,
-        where=f"`# stackalign: {d.kind}[{', '.join(t[0] for t in d.tokens)}]`",
+        where=f"`# stackalign: {d.kind}[{_listed([t[0] for t in d.tokens])}]`",
         span=Span.of(sl, sc, el, ec),
         ranges=ranges,
         edit_range=_removal(text, lines, d) if direct else None,
@@ -208,18 +263,24 @@ def collect(ws: Workspace) -> list[Suppression]:
     found: dict[tuple[str, int], Suppression] = {}
     python_files = {p.path: p for p in ws.python_sources if getattr(p, "offsets", None) is None}
     marked = {path for path, text in ws.file_texts.items() if MARKER in text}
+    in_strings: dict[tuple[str, int], Suppression] = {}  # directives inside a YAML scalar
     for path in marked:
         text = ws.file_texts[path]
+        is_yaml = file_kind(os.path.basename(path)) == "yaml"
         comments = python_comment_starts(text) if path in python_files else None
+        real = yaml_comment_starts(text) if is_yaml else None
         lines = line_index(path, text)
         for d in scan(text, lines, comments):
             sup = _build(path, text, d, _identity, _identity, lines, lines, direct=True)
-            found[(path, sup.anchor)] = sup
+            if real is None or d.start in real:
+                found[(path, sup.anchor)] = sup
+            else:
+                in_strings[(path, sup.anchor)] = sup
     for src in _embedded_sources(ws, marked):
         if MARKER not in src.text:
             continue
         is_python = hasattr(src, "tree")
-        comments = python_comment_starts(src.text) if is_python else None
+        comments = python_comment_starts(src.text) if is_python else yaml_comment_starts(src.text)
         lines = LineIndex(src.text, unicode_breaks=not is_python)
         file_lines = src.file_lines  # the file's own index (the file is YAML)
         for d in scan(src.text, lines, comments):
@@ -233,7 +294,7 @@ def collect(ws: Workspace) -> list[Suppression]:
                 file_lines,
                 direct=False,
             )
-            previous = found.get((src.path, sup.anchor))
+            previous = found.get((src.path, sup.anchor)) or in_strings.get((src.path, sup.anchor))
             if previous is not None and _same_text(previous, sup):
                 sup.edit_range = previous.edit_range  # a block scalar: the file text is the text
             found[(src.path, sup.anchor)] = sup
@@ -362,32 +423,52 @@ def _offset(f: Finding, text: str, indexes: dict[str, LineIndex]) -> int:
 
 
 # -- SA003 ------------------------------------------------------------------------------------------
+#: Rule references an SA003 message (and a suppression's `where`) names before "and N more": one
+#: directive with thousands of ids gives one short finding, never the comment once per id.
+MAX_LISTED_REFS = 5
+
+
 def unused_suppression(ctx: CheckContext) -> Iterator[Finding]:
-    """SA003: a suppression (or one rule in it) that matched no finding of an enabled rule."""
+    """SA003: one finding per suppression whose rules (some or all) matched no finding of an
+    enabled rule, listing them; its fix removes them all (the whole directive if none is used)."""
     state: SuppressionState | None = ctx.cache.get("suppressions")
     if state is None:  # only meaningful after the other checks ran (see apply_suppressions)
         return
     for s in state.suppressions:
-        all_unused = all(not r.used for r in s.refs)
+        unused: list[int] = []  # indices into s.refs
+        unknown: list[int] = []
         for i, ref in enumerate(s.refs):
             if ref.used or ref.name.upper() == ctx.rule.id or ref.name == ctx.rule.name:
                 continue
             known = _is_rule(ref.name, state.enabled)
             if known is None:
                 continue  # the rule exists but is not enabled in this run: nothing to judge
-            variant = s.kind if known else "unknown"
-            text = ctx.ws.file_texts.get(s.path, "")
-            fix = _fix(s, i, all_unused, text)
-            yield ctx.finding(
-                s.path,
-                _ref_span(text, s, ref),
-                variant,
-                logical=f"suppression:{s.kind}:{ref.name}",
-                snippet=f"{s.where}:{ref.name}",
-                fix=fix,
-                suppressed=ref.name,
-                where=s.where,
-            )
+            (unused if known else unknown).append(i)
+        if not unused and not unknown:
+            continue
+        flagged = sorted(unused + unknown)
+        text = ctx.ws.file_texts.get(s.path, "")
+        names = _listed([s.refs[i].name for i in unused])
+        variant = ("and_unknown" if unknown else s.kind) if unused else "unknown"
+        yield ctx.finding(
+            s.path,
+            _refs_span(text, s, flagged),
+            variant,
+            logical=f"suppression:{s.kind}:{_listed([s.refs[i].name for i in flagged], ',')}",
+            snippet=f"{s.where}:{_listed([s.refs[i].name for i in flagged], ',')}",
+            fix=_fix(s, flagged, all(not r.used for r in s.refs), text),
+            suppressed=names if unused else _listed([s.refs[i].name for i in unknown]),
+            unknown=_listed([s.refs[i].name for i in unknown]),
+            where=s.where,
+        )
+
+
+def _listed(names: list[str], sep: str = ", ") -> str:
+    """Distinct names in order, at most MAX_LISTED_REFS, then how many more."""
+    distinct = list(dict.fromkeys(names))
+    shown = sep.join(distinct[:MAX_LISTED_REFS])
+    more = len(distinct) - MAX_LISTED_REFS
+    return shown + (f"{sep}and {more:,} more" if more > 0 else "")
 
 
 def _is_rule(name: str, enabled: set[str]) -> bool | None:
@@ -408,33 +489,61 @@ def _all_rule_names() -> frozenset[str]:
     return frozenset({r.id for r in rules} | {r.name for r in rules})
 
 
-def _ref_span(text: str, s: Suppression, ref: RuleRef) -> Span:
+def _refs_span(text: str, s: Suppression, flagged: list[int]) -> Span:
+    """From the first flagged rule reference to the last (the directive for an annotation)."""
     if not text or s.kind == "annotation":
         return s.span
     lines = line_index(s.path, text)
-    sl, sc = lines.position(ref.start)
-    el, ec = lines.position(ref.end)
+    sl, sc = lines.position(s.refs[flagged[0]].start)
+    el, ec = lines.position(s.refs[flagged[-1]].end)
     return Span.of(sl, sc, el, ec)
 
 
-def _fix(s: Suppression, i: int, all_unused: bool, text: str) -> Fix | None:
-    """Remove the unused rule from the directive, or the whole directive when nothing in it is used."""
+def _fix(s: Suppression, flagged: list[int], all_unused: bool, text: str) -> Fix | None:
+    """Remove the flagged rules from the directive, or the whole directive when none of its rules
+    is used."""
     if s.edit_range is None or not text:
         return None
-    if all_unused:
-        start, end = s.edit_range
+    if all_unused or len(flagged) == len(s.refs):
+        ranges = [s.edit_range]
         description = "remove the unused suppression comment"
     else:
-        start, end = _token_removal(s, i)
-        description = f"remove `{s.refs[i].name}` from the suppression"
+        ranges = _token_removals(s, flagged)
+        description = (
+            f"remove {_listed([f'`{s.refs[i].name}`' for i in flagged])} from the suppression"
+        )
     lines = line_index(s.path, text)
-    span = Span.of(*lines.position(start), *lines.position(end))
-    edit = Edit(path=s.path, start_offset=start, end_offset=end, span=span, text="")
-    return Fix(applicability="safe", description=description, edits=[edit])
+    edits = [
+        Edit(
+            path=s.path,
+            start_offset=start,
+            end_offset=end,
+            span=Span.of(*lines.position(start), *lines.position(end)),
+            text="",
+        )
+        for start, end in ranges
+    ]
+    return Fix(applicability="safe", description=description, edits=edits)
 
 
-def _token_removal(s: Suppression, i: int) -> tuple[int, int]:
+def _token_removals(s: Suppression, flagged: list[int]) -> list[tuple[int, int]]:
+    """What to delete to drop the flagged references and their separators, one range per run of
+    consecutive flagged ones: up to the next kept reference, or (a run at the end) from the end of
+    the kept one before it. The ranges never overlap; at least one reference is kept."""
     refs = s.refs
-    if i + 1 < len(refs):
-        return refs[i].start, refs[i + 1].start
-    return refs[i - 1].end, refs[i].end
+    out = []
+    i = 0
+    flagged_set = set(flagged)
+    while i < len(refs):
+        if i not in flagged_set:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(refs) and j + 1 in flagged_set:
+            j += 1
+        if j + 1 < len(refs):
+            out.append((refs[i].start, refs[j + 1].start))
+        else:
+            out.append((refs[i - 1].end, refs[j].end))
+        i = j + 1
+    return out

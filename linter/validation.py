@@ -102,3 +102,38 @@ def container(
     """A field defaulting to a new list or dict; the JSON Schema still shows the default."""
     extra = {"json_schema_extra": {"default": factory()}}
     return field(default_factory=factory, metadata=meta(description, **constraints, **extra))
+
+
+MAX_ERROR_LINES = 20
+
+
+def error_lines(exc: Exception) -> list[str]:
+    """A validation error as one `key.path\n  message` entry per problem, never with the
+    offending input itself (pydantic's own text quotes it): a repository's configuration may name
+    files whose content must not be printed (docs/security.md). Other exceptions: their message."""
+    from linter.report.safe_text import printable
+
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return [printable(f"{type(exc).__name__}: {exc}")[:300]]
+    try:
+        items = errors(include_input=False, include_url=False, include_context=False)
+    except TypeError:
+        items = errors()
+    lines = [
+        printable(_dotted(e.get("loc", ())))
+        + "\n  "
+        + printable(str(e.get("msg", "invalid")))[:300]
+        for e in items[:MAX_ERROR_LINES]
+    ]
+    if len(items) > MAX_ERROR_LINES:
+        lines.append(f"... and {len(items) - MAX_ERROR_LINES} more errors")
+    return lines
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        text = str(part)[:40]
+        out += f"[{text}]" if isinstance(part, int) else (f".{text}" if out else text)
+    return out or "(top level)"

@@ -87,6 +87,7 @@ class Workspace:
     python_sources: list = field(default_factory=list)
     other_sources: list = field(default_factory=list)
     file_texts: dict[str, str] = field(default_factory=dict)
+    raw_bytes: dict[str, bytes] = field(default_factory=dict)  # the bytes decoded into file_texts
     files_seen: int = 0
     files_parsed: int = 0
     pending: dict[str, str] = field(default_factory=dict)  # read, not parsed yet (lazy rules)

@@ -113,7 +113,7 @@ def test_a_bad_rule_file_is_exit_2_with_every_problem_under_its_key(repo):
     res = lint()
     assert res.exit_code == 2 and "Traceback" not in res.output
     text = res.output
-    assert "ci/SA991.yaml: 1 validation error for Rule\nlevel\n  Input should be 'error'" in text
+    assert "ci/SA991.yaml: 1 validation error(s) for Rule\nlevel\n  Input should be 'error'" in text
     assert "\nhelp\n  lacks the sections ## Why is this bad?, ## Example," in text
     assert "\nmessages\n  needs a `default` entry" in text
     (repo / "ci/SA991.yaml").write_text(BAD_RULE.replace("fatal", "note"))

@@ -29,6 +29,7 @@ VARIANTS: dict[str, Encode] = {
     "bom-crlf": lambda t: codecs.BOM_UTF8 + t.replace("\n", "\r\n").encode("utf-8"),
     "noeol": lambda t: t.rstrip("\n").encode("utf-8"),
     "noeol-crlf": lambda t: t.rstrip("\n").replace("\n", "\r\n").encode("utf-8"),
+    "cr": lambda t: t.replace("\n", "\r").encode("utf-8"),  # classic Mac OS line breaks
 }
 
 FIXED_EXAMPLES = [
@@ -175,7 +176,7 @@ def _tree(root: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("variant", ["lf", "crlf", "bom-crlf", "noeol"])
+@pytest.mark.parametrize("variant", ["lf", "crlf", "bom-crlf", "noeol", "cr"])
 @pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
 def test_diff_applies_with_patch_and_git_and_equals_fix(tmp_path, variant, unsafe):
     flags = ["--unsafe-fixes"] if unsafe else []

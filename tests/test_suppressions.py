@@ -183,6 +183,52 @@ def test_comment_inside_an_embedded_run_yaml(tmp_path):
     assert by_rule(r, "SA003") == []
 
 
+# A directive written inside a YAML string is the string's text, not a comment (issue: SA003
+# reported it and its safe fix deleted that line from the value).
+IN_STRINGS = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: notes}
+data:
+  README: |
+    How to pin the image:
+    # stackalign: ignore[SA102] the mirror pins this tag
+    image: quay.io/opendatahub/llama-stack:odh
+  quoted: "x # stackalign: ignore[SA101] not a comment"
+  header: | # stackalign: ignore[SA102] a real comment after the indicator
+    text
+"""
+
+
+def test_a_directive_inside_a_yaml_string_is_not_a_comment(tmp_path):
+    r = lint_files(tmp_path, {"notes.yaml": IN_STRINGS}, target=T)
+    [f] = by_rule(r, "SA003")  # only the header comment of `header: |` is a directive
+    assert (f.span.start.line, f.span.start.column) == (10, 34)
+
+
+def test_fix_never_deletes_a_directive_line_from_a_yaml_string(tmp_path):
+    (tmp_path / "notes.yaml").write_text(IN_STRINGS)
+    res = CliRunner().invoke(cli, ["lint", "--fix", "--target", "rhoai=2.25", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "notes.yaml").read_text() == IN_STRINGS.replace(
+        "  header: | # stackalign: ignore[SA102] a real comment after the indicator\n",
+        "  header: |\n",
+    )
+
+
+def test_this_repository_sa003_rule_file_has_no_suppression_of_its_own():
+    """rules/SA003-unused-suppression.yaml writes directives inside its examples' block strings:
+    six SA003 findings (and six deleted example lines with --fix) before directives had to be
+    comment tokens."""
+    from pathlib import Path
+
+    from tests.helpers import lint_dir
+
+    rules = Path(__file__).resolve().parents[1] / "rules"
+    r = lint_dir(rules, paths=["SA003-unused-suppression.yaml"], target=T)
+    assert r.findings == []
+
+
 PY = """\
 def payload(doc, piece, i):
     note = "# stackalign: ignore[SA301] not a comment"

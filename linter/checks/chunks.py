@@ -227,7 +227,17 @@ def _remove_with_libcst(unit: CodeUnit, use: KeyUse) -> str | None:
         new_module = wrapper.module.visit(Remove())
     except Exception:  # libcst refuses an edit it cannot express: report without a fix
         return None
-    return new_module.code if Remove.done else None
+    if not Remove.done:
+        return None
+    return _with_lost_tail(unit.text, wrapper.module.code, new_module.code)
+
+
+def _with_lost_tail(text: str, round_trip: str, new_code: str) -> str | None:
+    """libcst drops the final line break of a file whose lines end with a lone CR: put back what
+    its round trip of the unchanged program lost at the end (None if it lost anything else)."""
+    if round_trip == text:
+        return new_code
+    return new_code + text[len(round_trip) :] if text.startswith(round_trip) else None
 
 
 # -- SA305 ------------------------------------------------------------------------------------------

@@ -125,7 +125,9 @@ CHECK_KINDS: dict[str, CheckKind] = {
     "api_route_unavailable": _kind(
         "linter.checks.routes:api_route_unavailable", "route via when replacement"
     ),
-    "unused_suppression": _kind("linter.suppressions:unused_suppression", "suppressed where"),
+    "unused_suppression": _kind(
+        "linter.suppressions:unused_suppression", "suppressed where unknown"
+    ),
     "run_config_version": _kind(
         "linter.checks.runconfig.version:run_config_version", "value proper"
     ),

@@ -17,6 +17,7 @@ from linter.checks import CheckContext
 from linter.checks.runconfig import logical, providers, run_configs
 from linter.model import Finding, Fix, RelatedLocation
 from linter.sources import yaml as y
+from linter.sources import yamledit
 from linter.sources.yamledit import delete_range_edit, entry_line_range, replace_node_fix
 from linter.target import Runtime
 from linter.versions import Version, try_parse
@@ -185,7 +186,7 @@ def _item_range(rc: RunConfig, item: Node) -> tuple[int, int] | None:
     """Source range of a block sequence item (`- ...` lines)."""
     text = rc.source.text
     dash = text.rfind("-", 0, item.start_mark.index)
-    line_start = text.rfind("\n", 0, dash) + 1
+    line_start = yamledit.line_start(text, dash)  # after LF, CRLF or a lone CR
     if dash < 0 or text[line_start:dash].strip() or not isinstance(item, MappingNode):
         return None
     first_key = item.value[0][0] if item.value else None

@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections import Counter
 
 from linter.model import Finding
+from linter.report.safe_text import printable
 
 COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
 
 
 def escape_data(value: str) -> str:
+    value = printable(value, keep_newlines=True)  # terminal escapes from the repository: shown
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -6,6 +6,7 @@ import json
 
 from linter import __version__
 from linter.model import Finding
+from linter.report.safe_text import json_safe
 
 
 def finding_dict(f: Finding) -> dict:
@@ -54,4 +55,5 @@ def render(findings: list[Finding], target: dict, summary: dict) -> str:
         "findings": [finding_dict(f) for f in findings],
         "summary": summary,
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # control characters and file name bytes that are not UTF-8 as \u escapes (see safe_text)
+    return json_safe(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

@@ -9,6 +9,8 @@ suppressed results only on request (GitHub shows them as open alerts).
 from __future__ import annotations
 
 import json
+import os
+import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from urllib.parse import quote
 from linter import __version__
 from linter.model import Finding, Fix, Span
 from linter.report.linehash import hashes_for_lines
+from linter.report.safe_text import filename_bytes, json_safe
 from linter.rulepack import Rule
 
 #: The project's repository; rule documentation URLs are derived from it.
@@ -56,7 +59,8 @@ def help_uri(rule_id: str) -> str:
 
 
 def render(findings: list[Finding], meta: RunMetadata) -> str:
-    return json.dumps(build(findings, meta), indent=2, ensure_ascii=False) + "\n"
+    # control characters and file name bytes that are not UTF-8 as \u escapes (see safe_text)
+    return json_safe(json.dumps(build(findings, meta), indent=2, ensure_ascii=False)) + "\n"
 
 
 def build(findings: list[Finding], meta: RunMetadata) -> dict:
@@ -66,9 +70,14 @@ def build(findings: list[Finding], meta: RunMetadata) -> dict:
     wanted = [f for f in findings if meta.include_suppressed or f.suppressed is None]
     kept, omitted = keep_most_severe(wanted, meta.max_results, precision)
     hashes = _line_hashes(kept, meta.file_texts)
+    root, rebase = source_root(meta.working_directory, _paths(kept))
     results = [
         result(
-            f, index.get(f.rule), hashes.get((f.path, f.span.start.line)), meta.include_suppressed
+            f,
+            index.get(f.rule),
+            hashes.get((f.path, f.span.start.line)),
+            meta.include_suppressed,
+            rebase,
         )
         for f in kept
     ]
@@ -83,7 +92,7 @@ def build(findings: list[Finding], meta: RunMetadata) -> dict:
         },
         "automationDetails": {"id": meta.category},
         "invocations": [invocation(meta, len(wanted), omitted)],
-        "originalUriBaseIds": {SRCROOT: {"uri": directory_uri(meta.working_directory)}},
+        "originalUriBaseIds": {SRCROOT: {"uri": directory_uri(root)}},
         "columnKind": "unicodeCodePoints",
         "results": results,
         "properties": run_properties(meta, findings, len(wanted), omitted),
@@ -165,17 +174,22 @@ def keep_most_severe(
 
 
 def result(
-    f: Finding, rule_index: int | None, line_hash: str | None, with_suppressions: bool
+    f: Finding,
+    rule_index: int | None,
+    line_hash: str | None,
+    with_suppressions: bool,
+    rebase: tuple[str, str] | None = None,
 ) -> dict:
+    """One result; `rebase`: (working directory, %SRCROOT%) when they differ (see source_root)."""
     out: dict = {"ruleId": f.rule}
     if rule_index is not None:
         out["ruleIndex"] = rule_index
     out["level"] = f.level.value
     out["message"] = {"text": f.message}
-    out["locations"] = [location(f)]
+    out["locations"] = [location(f, rebase)]
     if f.related:
         out["relatedLocations"] = [
-            {"id": i, **physical(r.path, r.span), "message": {"text": r.message}}
+            {"id": i, **physical(r.path, r.span, rebase), "message": {"text": r.message}}
             for i, r in enumerate(f.related, start=1)
         ]
     fingerprints = {FINGERPRINT_KEY: f.fingerprint}
@@ -183,7 +197,7 @@ def result(
         fingerprints = {LINE_HASH_KEY: line_hash, **fingerprints}
     out["partialFingerprints"] = fingerprints
     if f.fix is not None:
-        out["fixes"] = [fix(f.fix)]
+        out["fixes"] = [fix(f.fix, rebase)]
     if with_suppressions:
         out["suppressions"] = suppressions(f)
     properties: dict = {k: v for k, v in (("runtime", f.runtime), ("target", f.target)) if v}
@@ -196,24 +210,24 @@ def result(
     return out
 
 
-def location(f: Finding) -> dict:
-    loc = physical(f.path, f.span)
+def location(f: Finding, rebase: tuple[str, str] | None = None) -> dict:
+    loc = physical(f.path, f.span, rebase)
     if f.logical_location:
         loc["logicalLocations"] = [{"fullyQualifiedName": f.logical_location}]
     return loc
 
 
-def physical(path: str, span: Span) -> dict:
+def physical(path: str, span: Span, rebase: tuple[str, str] | None = None) -> dict:
     return {
         "physicalLocation": {
-            "artifactLocation": artifact(path),
+            "artifactLocation": artifact(path, rebase),
             "region": region(span),
         }
     }
 
 
-def artifact(path: str) -> dict:
-    return {"uri": relative_uri(path), "uriBaseId": SRCROOT}
+def artifact(path: str, rebase: tuple[str, str] | None = None) -> dict:
+    return {"uri": relative_uri(path, rebase), "uriBaseId": SRCROOT}
 
 
 def region(span: Span) -> dict:
@@ -225,7 +239,7 @@ def region(span: Span) -> dict:
     }
 
 
-def fix(f: Fix) -> dict:
+def fix(f: Fix, rebase: tuple[str, str] | None = None) -> dict:
     by_path: dict[str, list[dict]] = {}
     for edit in sorted(f.edits, key=lambda e: (e.path, e.start_offset)):
         by_path.setdefault(edit.path, []).append(
@@ -234,7 +248,7 @@ def fix(f: Fix) -> dict:
     return {
         "description": {"text": sentence(f.description)},
         "artifactChanges": [
-            {"artifactLocation": artifact(path), "replacements": replacements}
+            {"artifactLocation": artifact(path, rebase), "replacements": replacements}
             for path, replacements in by_path.items()
         ],
         "properties": {"applicability": f.applicability},
@@ -307,8 +321,55 @@ def run_properties(meta: RunMetadata, findings: list[Finding], total: int, omitt
     return props
 
 
-def relative_uri(path: str) -> str:
-    return quote(path.replace("\\", "/").removeprefix("./"), safe="/")
+def relative_uri(path: str, rebase: tuple[str, str] | None = None) -> str:
+    """`path` (relative to the working directory) as a URI relative to %SRCROOT%; `rebase` is
+    (working directory, %SRCROOT%) when they differ (see source_root). Percent-encoded from the
+    path's bytes, so a file name that is not UTF-8 keeps its bytes (`caf%E9.yaml`)."""
+    path = path.replace("\\", "/").removeprefix("./")
+    if rebase is not None and path not in ("", "."):  # "." is about the run: the root itself
+        cwd, root = rebase
+        path = os.path.relpath(os.path.normpath(os.path.join(cwd, path)), root)
+        path = path.replace(os.sep, "/")
+    return quote(filename_bytes(path), safe="/")
+
+
+def _paths(findings: list[Finding]) -> set[str]:
+    """Every path a result names: its location, related locations and fixed files."""
+    out = set()
+    for f in findings:
+        out.add(f.path)
+        out.update(r.path for r in f.related)
+        if f.fix is not None:
+            out.update(e.path for e in f.fix.edits)
+    return out
+
+
+def source_root(working_directory: Path, paths: set[str]) -> tuple[Path, tuple[str, str] | None]:
+    """%SRCROOT%, and (working directory, %SRCROOT%) when the URIs must be rebased onto it.
+
+    GitHub code scanning resolves a relative URI against the root of the checkout, and cannot map
+    one that starts with `../`. So %SRCROOT% is the working directory as long as every reported
+    path is inside it (the usual CI run, from the checkout's root). When a path leaves it
+    (`stackalign lint ../other`), %SRCROOT% becomes the linted root: the repository (the nearest
+    folder holding `.git` or `.stackalign.yaml`) that holds every reported file, or else their
+    deepest common folder; every URI is then relative to that folder and never starts with `../`.
+    """
+    cwd = os.path.normpath(working_directory.absolute())
+    named = [p for p in paths if p not in ("", ".")]
+    if not any(_leaves(p) for p in named):
+        return Path(cwd), None
+    from linter.discovery import find_project_root
+
+    files = [os.path.normpath(os.path.join(cwd, p)) for p in named]
+    common = os.path.commonpath([os.path.dirname(f) for f in files])
+    project = find_project_root(Path(common))
+    root = str(project) if project is not None else common
+    return Path(root), (cwd, root)
+
+
+def _leaves(path: str) -> bool:
+    norm = posixpath.normpath(path.replace("\\", "/"))
+    return norm == ".." or norm.startswith("../") or posixpath.isabs(norm)
 
 
 def directory_uri(path: Path) -> str:

@@ -6,9 +6,12 @@ from collections import Counter
 
 from linter.model import Edit, Finding, Fix
 from linter.positions import LineIndex, line_index
+from linter.report.safe_text import printable, printable_width
 
 COLORS = {"error": "\x1b[31m", "warning": "\x1b[33m", "note": "\x1b[36m"}
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+MAX_SNIPPET = 240  # characters of a source line shown under a finding
+SNIPPET_BEFORE = 80  # of which before the finding's column, when the line is longer
 
 
 def render(
@@ -28,11 +31,12 @@ def render(
         if f.suppressed is not None:
             continue
         level = f.level.value
-        head = f"{f.path}:{f.span.start.line}:{f.span.start.column}: {f.rule} [{level}] {f.message}"
+        path, message = printable(f.path), printable(f.message)  # the repository's text: escaped
+        head = f"{path}:{f.span.start.line}:{f.span.start.column}: {f.rule} [{level}] {message}"
         if color:
             head = (
-                f"{BOLD}{f.path}:{f.span.start.line}:{f.span.start.column}:{RESET} "
-                f"{COLORS[level]}{f.rule} [{level}]{RESET} {f.message}"
+                f"{BOLD}{path}:{f.span.start.line}:{f.span.start.column}:{RESET} "
+                f"{COLORS[level]}{f.rule} [{level}]{RESET} {message}"
             )
         out.append(head)
         line = _line(f.path, texts.get(f.path), f.span.start.line, indexes)
@@ -44,9 +48,14 @@ def render(
                 if f.span.end.line == f.span.start.line
                 else len(expanded) - col + 1
             )
-            caret = " " * (col - 1) + "^" * max(1, min(width, len(expanded) - col + 1))
+            shown, col = _window(expanded, col)
+            underlined = shown[col - 1 : col - 1 + max(1, min(width, len(shown) - col + 1))]
+            # the line is printed escaped: the caret goes under the escaped characters
+            caret = " " * printable_width(shown[: col - 1]) + "^" * max(
+                1, printable_width(underlined)
+            )
             gutter = f"{f.span.start.line:>5} | "
-            out.append(f"{gutter}{expanded}")
+            out.append(f"{gutter}{printable(shown)}")
             out.append(
                 " " * (len(gutter) - 2)
                 + "| "
@@ -91,6 +100,17 @@ def fix_preview(fix: Fix, path: str, texts: dict[str, str]) -> list[str]:
     return out
 
 
+def _window(line: str, col: int) -> tuple[str, int]:
+    """At most MAX_SNIPPET characters of a long line around column `col` (with `…` where it is
+    cut), and the column in that window: a 2 MB line is not printed whole, twice."""
+    if len(line) <= MAX_SNIPPET:
+        return line, col
+    start = max(0, min(col - 1 - SNIPPET_BEFORE, len(line) - MAX_SNIPPET))
+    end = start + MAX_SNIPPET
+    head = "…" if start else ""
+    return head + line[start:end] + ("…" if end < len(line) else ""), col - start + len(head)
+
+
 def _line(path: str, text: str | None, line: int, indexes: dict[str, LineIndex]) -> str | None:
     """The text of one line, split as the finding's position counted it (one index per file)."""
     if text is None:
@@ -120,7 +140,7 @@ def _summary(findings: list[Finding], target_line: str, summary: dict, color: bo
     counts = ", ".join(parts) if parts else "no findings"
     suppressed = len(findings) - len(active)
     files = summary["files"]
-    line = f"{target_line}\nChecked {files} file{'s' if files != 1 else ''} ({summary['parsed']} parsed): {counts}"
+    line = f"{printable(target_line)}\nChecked {files} file{'s' if files != 1 else ''} ({summary['parsed']} parsed): {counts}"
     line += _fixable(summary.get("fixable", 0), summary.get("unsafe_fixable", 0))
     if suppressed:
         line += f"; {suppressed} suppressed"

@@ -15,6 +15,10 @@ from linter.positions import LineIndex, MappedText
 #: Deepest syntax tree accepted: checks walk expressions recursively (a 1,500-term `"a" + "b" + ...`
 #: parses, then exhausts Python's recursion limit). Real programs stay under 30 levels.
 MAX_AST_DEPTH = 500
+#: Most syntax tree nodes accepted: every Python check walks the tree, and a fix builds a libcst
+#: tree of it (a 2 MB list literal of 700,000 nodes took 20 s and 1 GB). Real programs stay far
+#: below: a 3,000-line module has about 30,000 nodes. The same figure bounds a YAML walk.
+MAX_AST_NODES = 200_000
 #: Syntax errors name the grammar they were found with: newer syntax (3.12 f-strings) needs a newer
 #: Python to run stackalign.
 _GRAMMAR = f"Python {sys.version_info.major}.{sys.version_info.minor}"
@@ -69,12 +73,11 @@ def load_python(path: str, text: str) -> PythonSource:
     except (RecursionError, MemoryError, ValueError) as exc:
         reason = "nesting too deep" if isinstance(exc, RecursionError) else type(exc).__name__
         raise PythonSyntaxError(f"Python source cannot be parsed: {reason}", 1, 1) from None
-    deep = _too_deep(tree, MAX_AST_DEPTH)
+    deep = _too_deep(tree, MAX_AST_DEPTH, MAX_AST_NODES)
     if deep is not None:
+        node, reason = deep
         raise PythonSyntaxError(
-            f"Python syntax tree deeper than {MAX_AST_DEPTH} levels (the limit)",
-            getattr(deep, "lineno", 1),
-            getattr(deep, "col_offset", 0) + 1,
+            reason, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1
         )
     return PythonSource(path=path, text=text, tree=tree, file_text=text)
 
@@ -137,15 +140,20 @@ def _small_expressions(text: str) -> bool:
     return True
 
 
-def _too_deep(tree: ast.AST, limit: int) -> ast.AST | None:
-    """The innermost positioned node at a depth over `limit` (iterative: never recurses itself)."""
+def _too_deep(tree: ast.AST, limit: int, max_nodes: int) -> tuple[ast.AST, str] | None:
+    """The innermost positioned node at a depth over `limit`, or the node past `max_nodes`, with
+    why (iterative: never recurses itself); None when the tree is within both."""
     stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 1, tree)]
     children = ast.iter_child_nodes
+    count = 0
     while stack:
         node, depth, located = stack.pop()
+        count += 1
         if hasattr(node, "lineno"):
             located = node
         if depth > limit:
-            return located
+            return located, f"Python syntax tree deeper than {limit} levels (the limit)"
+        if count > max_nodes:
+            return located, f"Python syntax tree of more than {max_nodes:,} nodes (the limit)"
         stack.extend((c, depth + 1, located) for c in reversed(list(children(node))))
     return None

@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from linter.model import Edit, Span
 from linter.positions import LineIndex, MappedText
-from linter.sources.yamlscalar import decode_scalar, end_of_char
+from linter.sources.yamlscalar import ScalarDecodeError, decode_scalar, end_of_char
 
 #: Limits that keep hostile input (alias bombs, huge documents) bounded. A file over a limit is an
 #: SA001 finding. The largest real manifests seen (kserve.yaml, 3.7 MB) hold about 145,000 nodes.
@@ -30,6 +30,9 @@ HELM_ACTION = re.compile(
     r"\{\{-?\s*(?:\.Values\b|\.Release\b|\.Chart\b|\.Capabilities\b|\.Files\b|\.Template\b"
     r"|include\s|template\s|tpl\s|toYaml\b|if\s|else\b|end\s*-?\}\}|range\s|with\s|define\s|/\*)"
 )
+
+
+BOM = "\ufeff"
 
 
 class NodeLimitExceeded(Exception):
@@ -98,7 +101,13 @@ def compose_all(text: str) -> list[Node]:
     """All documents of `text` as nodes. Raises YamlParseError with a 1-based position."""
     import yaml
 
-    loader = _loader_class()(text)
+    # libyaml drops a byte order mark at the very start of the stream without counting it, and
+    # skips (and counts, as a column) one that starts a later line. A text that still starts with
+    # U+FEFF (a file with two BOMs, or BOM + U+FEFF) would have every index shifted by one: give
+    # it one more BOM to drop, so that the marks index `text` exactly and the file parses as
+    # libyaml parses its bytes (where the second BOM indents the first line by one column).
+    shift = 1 if text.startswith(BOM) else 0
+    loader = _loader_class()(BOM + text if shift else text)
     # Explicitly tagged nodes skip `resolve`; each needs a `!`, so count those up front.
     loader.node_budget = MAX_NODES_PER_FILE - text.count("!")
     docs: list[Node] = []
@@ -108,6 +117,12 @@ def compose_all(text: str) -> list[Node]:
     except NodeLimitExceeded:
         raise YamlParseError(
             f"more than {MAX_NODES_PER_FILE:,} YAML nodes (the per-file limit)", 1, 1
+        ) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, at its real place
+        line, col = _reader_error_position(text, exc.position, shift)
+        character = f"#x{exc.character:04x}" if isinstance(exc.character, int) else "a character"
+        raise YamlParseError(
+            f"unacceptable character {character}: {exc.reason}", line, col
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -120,6 +135,8 @@ def compose_all(text: str) -> list[Node]:
         problem = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem:
             problem = f"{exc.problem} ({exc.context})"
+        if shift:
+            problem += " (a second byte order mark, U+FEFF, starts the text: YAML reads it as a column of indentation)"
         line = mark.line + 1 if mark is not None else 1
         col = mark.column + 1 if mark is not None else 1
         raise YamlParseError(problem, line, col) from None
@@ -134,6 +151,14 @@ def compose_all(text: str) -> list[Node]:
     finally:
         loader.dispose()
     return [d for d in docs if d is not None]
+
+
+def _reader_error_position(text: str, byte_offset: int, shift: int) -> tuple[int, int]:
+    """libyaml reports a refused character by its offset in the UTF-8 bytes it read."""
+    fed = (BOM + text if shift else text).encode("utf-8", "surrogatepass")
+    index = len(fed[:byte_offset].decode("utf-8", "ignore")) - shift
+    index = max(0, min(index, len(text)))
+    return LineIndex(text).position(index)
 
 
 @dataclass
@@ -190,7 +215,12 @@ class YamlSource(MappedText):
                 line,
                 col,
             )
-        dec = decode_scalar(self.text, node.start_mark.index, parent_indent)
+        try:
+            dec = decode_scalar(self.text, node.start_mark.index, parent_indent)
+        except ScalarDecodeError as exc:  # never an internal error for the whole run: SA001
+            raise YamlParseError(
+                f"could not map the embedded document to the file ({exc})", 1, 1
+            ) from None
         value = dec.value
         if value != node.value:  # the decoder must agree with the parser; never guess positions
             raise YamlParseError("could not map the embedded document to the file", 1, 1)
@@ -360,6 +390,42 @@ def walk(node: Node, budget: int = MAX_NODES_PER_WALK) -> Iterator[tuple[tuple, 
         elif isinstance(n, SequenceNode):
             for i in range(len(n.value) - 1, -1, -1):
                 stack.append((path + (i,), n.value[i]))
+
+
+def expanded_size(node: Node, limit: int = MAX_NODES_PER_WALK) -> int | None:
+    """How many nodes `node` becomes when every alias is expanded (what converting it to plain
+    data builds and a validator then visits), or None if more than `limit` or endless (an alias
+    inside its own anchor). Each node is visited once: an alias bomb costs its composed size."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        n, children_done = stack.pop()
+        key = id(n)
+        if children_done:
+            visiting.discard(key)
+            kids = _children(n)
+            total = 1 + sum(sizes[id(k)] for k in kids)
+            if total > limit:
+                return None
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in visiting:
+            return None  # a cycle: the expansion never ends
+        visiting.add(key)
+        stack.append((n, True))
+        stack.extend((k, False) for k in _children(n) if id(k) not in sizes)
+    return sizes[id(node)]
+
+
+def _children(n: Node) -> list[Node]:
+    if isinstance(n, MappingNode):
+        return [x for pair in n.value for x in pair]
+    if isinstance(n, SequenceNode):
+        return list(n.value)
+    return []
 
 
 def dotted(path: tuple) -> str:

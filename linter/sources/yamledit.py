@@ -30,12 +30,26 @@ def entry_line_range(src: y.YamlSource, key: Node, value: Node) -> tuple[int, in
     None when the key does not start its line (flow style, or first key after `- `).
     """
     text = src.text
-    start = text.rfind("\n", 0, key.start_mark.index) + 1
+    start = line_start(text, key.start_mark.index)
     if text[start : key.start_mark.index].strip():
         return None
     end = y.trim_end(text, key.end_mark.index, value.end_mark.index)
-    nl = text.find("\n", end)
-    return start, (nl + 1 if nl >= 0 else len(text))
+    return start, next_line_start(text, end)
+
+
+def line_start(text: str, index: int) -> int:
+    """The start of the line holding `index`: lines end at LF, CRLF or a lone CR."""
+    return max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+
+
+def next_line_start(text: str, index: int) -> int:
+    """Just past the line break that ends the line holding `index` (the text's end if none)."""
+    lf, cr = text.find("\n", index), text.find("\r", index)
+    breaks = [i for i in (lf, cr) if i >= 0]
+    if not breaks:
+        return len(text)
+    nl = min(breaks)
+    return nl + (2 if text.startswith("\r\n", nl) else 1)
 
 
 def delete_range_edit(src: y.YamlSource, path: str, start: int, end: int) -> Edit:
@@ -58,10 +72,15 @@ def delete_range_edit(src: y.YamlSource, path: str, start: int, end: int) -> Edi
 def _keep_missing_final_newline(text: str, start: int, end: int) -> int:
     """Deleting the last lines of a file without a final newline: take the line break before them
     too, so that the file still ends without one (keeps the trailing-newline state)."""
-    if end < len(text) or text.endswith("\n") or start == 0 or text[start - 1] != "\n":
+    if (
+        end < len(text)
+        or text.endswith(("\n", "\r"))
+        or start == 0
+        or text[start - 1] not in "\r\n"
+    ):
         return start
     start -= 1
-    return start - 1 if start > 0 and text[start - 1] == "\r" else start
+    return start - 1 if text[start] == "\n" and start > 0 and text[start - 1] == "\r" else start
 
 
 def _file_line_start(src: y.YamlSource, offset: int) -> int:
@@ -70,7 +89,7 @@ def _file_line_start(src: y.YamlSource, offset: int) -> int:
     i = offset
     while i > 0 and text[i - 1] in " \t":
         i -= 1
-    return i if i == 0 or text[i - 1] == "\n" else offset
+    return i if i == 0 or text[i - 1] in "\r\n" else offset
 
 
 def walk_scalars(node: Node, parent_col: int = -1) -> Iterator[tuple[tuple, ScalarNode, int]]:
