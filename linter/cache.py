@@ -12,25 +12,34 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from linter import __version__
 
-KEEP = 16
+KEEP = 16  # files of each kind kept (configurations, rule packs: one per version or project)
+#: Helm renders: one per chart and values set, so a repository can need hundreds; bounded by size
+KEEP_BY_KIND = {"render": 4096}
+MAX_BYTES_BY_KIND = {"render": 256 * 1024 * 1024}
 
 
-def _code() -> list[str]:
-    """stackalign's own modules: a changed class or loader (in a checkout, where the version does
-    not move) never meets data written by the old code."""
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """stackalign's own modules (path, size, mtime): a changed class or loader (in a checkout,
+    where the version does not move) never meets data written by the old code. Once per process:
+    a run that renders a hundred charts asks for a hundred keys."""
     package = os.path.dirname(os.path.abspath(__file__))
-    return sorted(
-        os.path.join(d, f)
-        for d, dirs, files in os.walk(package)
-        if "__pycache__" not in d and "_data" not in d
-        for f in files
-        if f.endswith(".py")
-    )
+    h = hashlib.sha256()
+    for d, _, files in sorted(os.walk(package)):
+        if "__pycache__" in d or "_data" in d:
+            continue
+        for f in sorted(files):
+            if f.endswith(".py"):
+                p = os.path.join(d, f)
+                st = os.stat(p)
+                h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
 
 
 def _dir() -> Path:
@@ -49,8 +58,8 @@ def key(folders: list[Path], files: list[Path], content: str = "") -> str | None
     h = hashlib.sha256(__version__.encode())
     h.update(content.encode("utf-8", "surrogatepass"))
     try:
-        paths = [*sorted(p for d in folders for p in d.rglob("*.yaml")), *files, *_code()]
-        for p in paths:
+        h.update(_code_digest().encode())
+        for p in [*sorted(p for d in folders for p in d.rglob("*.yaml")), *files]:
             st = os.stat(p)
             h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     except OSError:
@@ -101,15 +110,28 @@ def store(k: str | None, value: Any, kind: str) -> None:
                 pass
 
 
+_pruned: set[str] = set()  # kinds pruned by this process
+
+
 def _prune(d: Path, kind: str) -> None:
-    """Remove all but the newest KEEP files of one kind (old versions, old configurations)."""
+    """Keep the newest files of one kind (KEEP, or KEEP_BY_KIND and MAX_BYTES_BY_KIND), once per
+    process and kind: old versions, old configurations, renders of charts long changed."""
+    if kind in _pruned:
+        return
+    _pruned.add(kind)
     files = []
     for p in d.glob(f"{kind}-*.json"):
         try:
-            files.append((p.stat().st_mtime_ns, p))
+            st = p.stat()
         except OSError:
             continue
-    for _, p in sorted(files, reverse=True)[KEEP:]:
+        files.append((st.st_mtime_ns, st.st_size, p))
+    keep, budget = KEEP_BY_KIND.get(kind, KEEP), MAX_BYTES_BY_KIND.get(kind)
+    total = 0
+    for i, (_, size, p) in enumerate(sorted(files, reverse=True)):
+        total += size
+        if i < keep and (budget is None or total <= budget):
+            continue
         try:
             p.unlink()
         except OSError:

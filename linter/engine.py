@@ -321,7 +321,8 @@ def _prefilter(
         for kind in rule.file_kinds:
             (lazy if rule.lazy else triggers).setdefault(kind, []).extend(rule.triggers_for(kind))
     triggers.setdefault("yaml", []).extend(detection_triggers(kb) + model_triggers(kb))
-    triggers["yaml"].extend(RENDER_TRIGGERS)  # Argo CD Applications, Flux HelmReleases
+    # Argo CD Applications, Flux HelmReleases: read, parsed only if a chart renders (render/)
+    lazy.setdefault("yaml", []).extend(RENDER_TRIGGERS)
     if not opts.prefilter:
         triggers = {kind: [""] for kind in FILE_KINDS}
         lazy = {}

@@ -264,9 +264,13 @@ def collect(ws: Workspace) -> list[Suppression]:
     python_files = {p.path: p for p in ws.python_sources if getattr(p, "offsets", None) is None}
     marked = {path for path, text in ws.file_texts.items() if MARKER in text}
     in_strings: dict[tuple[str, int], Suppression] = {}  # directives inside a YAML scalar
+    renders = getattr(ws, "renders", None)
+    # a Helm template is not YAML until rendered: what is a comment in it (a line of a ConfigMap's
+    # run.yaml, say) is known only in the render, so its directives are taken as written
+    templates = {p for paths in (renders.claimed.values() if renders else []) for p in paths}
     for path in marked:
         text = ws.file_texts[path]
-        is_yaml = file_kind(os.path.basename(path)) == "yaml"
+        is_yaml = file_kind(os.path.basename(path)) == "yaml" and path not in templates
         comments = python_comment_starts(text) if path in python_files else None
         real = yaml_comment_starts(text) if is_yaml else None
         lines = line_index(path, text)

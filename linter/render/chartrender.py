@@ -26,6 +26,7 @@ from linter.render.valuesets import (
     config_values_sets,
     flux_values_sets,
     git_remotes,
+    may_name_a_chart,
 )
 from linter.sources import yaml as y
 
@@ -59,7 +60,16 @@ class ChartRenderer:
         self.seen_objects: set[int] = set()
 
     def run(self, rounds: int) -> None:
-        pending: list[tuple[Path, ValuesSet | None]] = [(c, None) for c in sorted(self.by_resolved)]
+        # Argo CD Applications and Flux HelmReleases were read but not parsed (lazy triggers):
+        # parse those that may name a chart worth rendering (an Argo CD install manifest holds
+        # the Application CRD, megabytes that name no chart of the repository)
+        names = {folder.name for folder in self.by_resolved}
+        self.ws.load_pending(lambda text: may_name_a_chart(text, names))
+        # with its defaults: a chart that holds something a rule looks for (rendering a chart of
+        # Services and Secrets finds nothing); with the values a GitOps object gives: any chart
+        pending: list[tuple[Path, ValuesSet | None]] = [
+            (c, None) for c in sorted(self.by_resolved) if self.relevant(c)
+        ]
         pending += [(s.chart, s) for s in self._sets(self.ws.objects)]
         pending += (
             [(s.chart, s) for s in config_values_sets(self.config, self.ctx)] if self.config else []

@@ -11,13 +11,16 @@ returns nothing (no cluster), and the binary runs with empty Helm home folders.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -67,10 +70,31 @@ class SdkEngine:
             self._module = helm_python
         helm = self._module
         try:
-            with helm.Chart.load_archive(archive) as loaded:
+            with _go_log_silenced(), helm.Chart.load_archive(archive) as loaded:
                 return dict(loaded.render(values, name=release, namespace=namespace))
         except helm.HelmError as exc:
             raise RenderError(_first_line(str(exc))) from None
+
+
+@contextlib.contextmanager
+def _go_log_silenced() -> Iterator[None]:
+    """Helm's Go code logs warnings (`Dependencies are handled in Chart.yaml since apiVersion
+    "v2"`) straight to file descriptor 2, past Python's sys.stderr: they would land between
+    stackalign's own lines (and in a pre-commit hook's output). Point fd 2 at /dev/null while the
+    library renders; `helm template` (the binary) has its stderr captured the same way."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @dataclass

@@ -239,6 +239,10 @@ class Builder:
     touched: set[int] = field(
         default_factory=set
     )  # ids of objects a patch, image or generator changed
+    input_sets: dict[str, set[str]] = field(default_factory=dict)  # folder -> inputs()
+    kustomizations: dict[str, tuple[y.YamlSource, MappingNode] | BuildError] = field(
+        default_factory=dict
+    )
 
     def display(self, p: Path) -> str:
         from linter.discovery import display_path
@@ -264,7 +268,16 @@ class Builder:
         return src
 
     def inputs(self, folder: Path, depth: int = 0) -> set[str]:
-        """Display paths of the files a build of `folder` reads (best effort, without building)."""
+        """Display paths of the files a build of `folder` reads (best effort, without building).
+        Once per folder: overlays share their bases, and a tree has hundreds of them."""
+        key = str(folder)
+        known = self.input_sets.get(key)
+        if known is None:
+            self.input_sets[key] = set()  # a folder that includes itself adds nothing more
+            known = self.input_sets[key] = self._inputs(folder, depth)
+        return known
+
+    def _inputs(self, folder: Path, depth: int) -> set[str]:
         out: set[str] = set()
         try:
             src, k = self.kustomization(folder)
@@ -294,6 +307,19 @@ class Builder:
         return out
 
     def kustomization(self, folder: Path) -> tuple[y.YamlSource, MappingNode]:
+        key = str(folder)
+        known = self.kustomizations.get(key)
+        if known is None:
+            try:
+                known = self._kustomization(folder)
+            except BuildError as exc:
+                known = exc
+            self.kustomizations[key] = known
+        if isinstance(known, BuildError):
+            raise known
+        return known
+
+    def _kustomization(self, folder: Path) -> tuple[y.YamlSource, MappingNode]:
         for name in KUSTOMIZATION_NAMES:
             if (folder / name).is_file():
                 src = self.source(folder / name)

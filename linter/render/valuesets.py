@@ -31,6 +31,25 @@ from linter.sources import yaml as y
 ARGO_KINDS = ("Application", "ApplicationSet")
 FLUX_KIND = "HelmRelease"
 TRIGGERS = ("argoproj.io&kind: Application", "helm.toolkit.fluxcd.io&kind: HelmRelease")
+
+
+_GITOPS_KIND = re.compile(
+    r"^kind:[ \t]*[\"']?(?:Application|ApplicationSet|HelmRelease)[\"']?[ \t]*(?:#.*)?\r?$",
+    re.MULTILINE,
+)
+
+
+def may_name_a_chart(text: str, chart_names: set[str]) -> bool:
+    """Whether a file kept by TRIGGERS (read, parsed only when charts render) may hold a GitOps
+    object that names one of the charts: a document of that kind (not a CRD that only names the
+    kind, like Argo CD's install manifests, megabytes each) that names a chart folder."""
+    return (
+        any(all(part in text for part in t.split("&")) for t in TRIGGERS)
+        and _GITOPS_KIND.search(text) is not None
+        and any(name in text for name in chart_names)
+    )
+
+
 _PLACEHOLDER = re.compile(r"\{\{-?\s*\.?([A-Za-z0-9_.\-]+)\s*-?\}\}")
 
 

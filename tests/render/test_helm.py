@@ -228,7 +228,6 @@ def test_chart_free_repository_renders_nothing(tmp_path: Path) -> None:
     (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
     result = lint_dir(tmp_path)
     assert result.workspace.renders is None
-    assert "helm_python" not in sys.modules or True  # loading is lazy; see the benchmark script
 
 
 def test_template_outside_a_chart_is_still_sa001(tmp_path: Path) -> None:
@@ -238,3 +237,83 @@ def test_template_outside_a_chart_is_still_sa001(tmp_path: Path) -> None:
     )
     result = lint_dir(tmp_path)
     assert [(f.rule, f.span.start.line) for f in result.findings] == [("SA001", 4)]
+
+
+SERVICE_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+    "values.yaml": "image: nginx:1.27\n",
+    "templates/deploy.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - name: web\n          image: {{ .Values.image }}\n"
+    ),
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_a_chart_without_anything_a_rule_reads_is_not_rendered_with_its_defaults(
+    tmp_path: Path,
+) -> None:
+    _write(tmp_path / "charts" / "web", SERVICE_CHART)
+    result = lint_dir(tmp_path)
+    assert result.workspace.renders.renders == 0
+    assert result.findings == []
+
+
+def test_an_application_renders_any_chart_with_its_values(tmp_path: Path) -> None:
+    """The chart holds nothing a rule reads, the values the Application gives it do: rendered
+    with those values (a LlamaStack image on a generic Deployment chart), not with its defaults."""
+    _write(tmp_path / "charts" / "web", SERVICE_CHART)
+    _write(
+        tmp_path,
+        {
+            "envs/prod.yaml": "image: docker.io/llamastack/distribution-starter:latest\n",
+            "apps/web.yaml": (
+                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: web}\n"
+                "spec:\n  source:\n    path: charts/web\n    helm:\n"
+                "      valueFiles: [../../envs/prod.yaml]\n"
+            ),
+        },
+    )
+    result = lint_dir(tmp_path, target={"rhoai": "2.25"})
+    assert result.workspace.renders.renders == 1
+    assert [(f.rule, f.path, f.span.start.line) for f in result.findings] == [
+        ("SA102", "envs/prod.yaml", 1)
+    ]
+
+
+def test_a_crd_that_names_the_application_kind_is_not_parsed(tmp_path: Path) -> None:
+    """Argo CD's install manifests (megabytes each) hold the Application CRD: `argoproj.io` and an
+    indented `kind: Application`; they are read but never parsed, even beside a chart."""
+    _write(tmp_path / "charts" / "web", SERVICE_CHART)
+    crd = (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: applications.argoproj.io}\nspec:\n  group: argoproj.io\n"
+        "  names:\n    kind: Application\n    plural: applications\n"
+        "  # the web chart is an example\n"
+    )
+    _write(tmp_path, {"install.yaml": crd})
+    result = lint_dir(tmp_path)
+    assert "install.yaml" not in {s.path for s in result.workspace.yaml_sources}
+
+
+def test_helm_go_log_lines_never_reach_the_terminal(tmp_path: Path, capfd) -> None:
+    """Helm's loader logs `Warning: Dependencies are handled in Chart.yaml since apiVersion "v2"`
+    for a v2 chart with a requirements.yaml, from Go, on file descriptor 2."""
+    from linter.render.charts import load_chart
+    from linter.render.helm import SdkEngine, find_engine
+
+    chart_dir = tmp_path / "charts" / "web"
+    _write(chart_dir, {**SERVICE_CHART, "requirements.yaml": "dependencies: []\n"})
+    engine = find_engine()
+    if not isinstance(engine, SdkEngine):
+        pytest.skip("a helm binary is on PATH: its stderr is captured by subprocess")
+    chart = load_chart(chart_dir, tmp_path, tmp_path)
+    out = engine.render(chart, chart.archive(), {}, "web", "default")
+    assert "web/templates/deploy.yaml" in out
+    captured = capfd.readouterr()
+    assert captured.err == ""
