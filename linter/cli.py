@@ -656,7 +656,11 @@ def _printable(text: str) -> str:
 
 
 def _target_line(result) -> str:
+    from linter.engine import NOT_READ
+
     t = result.target
+    if not t.platform and t.source == NOT_READ:
+        return f"Target: not looked for ({t.note})"
     if not t.platform and t.unknown:
         return f"Target: unknown (from {t.source}: {t.note})"
     if not t.platform:

@@ -29,9 +29,9 @@ from linter.discovery import (
 from linter.gitcontext import context_files, grep_files
 from linter.knowledge import KnowledgeBase, load_knowledge
 from linter.model import Applicability, Finding, Level
+from linter.render import KUSTOMIZATION_NAMES, render_views
 from linter.render import TRIGGERS as RENDER_TRIGGERS
 from linter.render import remap as remap_rendered
-from linter.render import render_views
 from linter.resources import knowledge_dir, rules_dir
 from linter.rulepack import Rule, load_rules
 from linter.sources.compiled import may_hold_programs
@@ -209,6 +209,8 @@ def run(
     t = clock()
     scope = plan_scope(opts)
     prefilter, triggers, lazy = _prefilter(enabled, kb, opts)
+    if _named_files_hold_nothing(scope, opts, prefilter):
+        return _nothing_to_check(scope, opts, kb, selected, timings)
     files, skipped, searched = _list_files(scope, opts, triggers, lazy)
     ws = _read_files(scope, files, prefilter, opts)
     timings.append(("files: find, read, prefilter, parse", clock() - t))
@@ -272,6 +274,90 @@ def run(
         timings=timings,
         model=model,
     )
+
+
+def _named_files_hold_nothing(scope: Scope, opts: Options, prefilter: Prefilter) -> bool:
+    """Files mode (pre-commit): whether no named file can carry a finding, so that the project's
+    context need not be read at all. A file can when a trigger of an enabled rule or of the
+    deployment model is in it (the prefilter), when it cannot be read (SA001), or when a render
+    or build may read it: a kustomization, a file of a Helm chart, or a file whose name another
+    YAML file of the project mentions (an overlay's resource or patch, a values file an Argo CD
+    Application names). Otherwise a run over the whole project reports nothing in it either."""
+    if not scope.files_mode or scope.project is None or not opts.prefilter:
+        return False
+    names = []
+    for p in scope.requested:
+        kind = file_kind(p.name)
+        if kind is None:
+            continue  # not a file stackalign lints: skipped with a message either way
+        if p.name in KUSTOMIZATION_NAMES or _in_chart(p, scope.project):
+            return False
+        if not prefilter.reads(kind):
+            continue
+        head = _read_bytes(
+            DiscoveredFile(str(p), display_path(p, scope.cwd), kind, True), opts.overlay
+        )
+        if isinstance(head, str) or prefilter.wants(kind, head) is not None:
+            return False
+        names.append(p.name)
+    if not names:
+        return True
+    found = grep_files(scope.project, scope.cwd, sorted(set(names)), _excludes(opts))
+    if found is None:
+        return False  # git cannot tell: read the context
+    named = {str(p) for p in scope.requested}
+    return all(overlay_key(f.fspath) in named for f in found)
+
+
+def _in_chart(path: Path, project: Path) -> bool:
+    """Whether `path` is a file of a Helm chart: under a `templates/` folder, or in a folder (up
+    to the project) that holds a Chart.yaml."""
+    for folder in path.parents:
+        if folder.name == "templates" or (folder / "Chart.yaml").is_file():
+            return True
+        if folder == project or not _inside(folder, project):
+            return False
+    return False
+
+
+def _nothing_to_check(
+    scope: Scope,
+    opts: Options,
+    kb: KnowledgeBase,
+    selected: list[Rule],
+    timings: list[tuple[str, float]],
+) -> RunResult:
+    """The result of a files-mode run whose named files hold nothing to check: no findings, and
+    no target detection (a pre-commit hook on unrelated files answers at once); a target given
+    by --target or the configuration is still shown."""
+    cfg = opts.config or Config()
+    ws = Workspace(root=str(scope.cwd))
+    if opts.target or cfg.target:
+        target = _resolve_target(opts, cfg, ws, kb)
+    else:
+        target = Target(None, None, NOT_READ, note="the named files hold nothing stackalign checks")
+    named = [p for p in scope.requested if file_kind(p.name) is not None]
+    skipped = [
+        Skipped(display_path(p, scope.cwd), "not a YAML, Python or shell file")
+        for p in scope.requested
+        if file_kind(p.name) is None
+    ]
+    return RunResult(
+        findings=[],
+        target=target,
+        rules=selected,
+        workspace=ws,
+        skipped=skipped,
+        files=len(named),
+        parsed=0,
+        errors=[],
+        timings=timings,
+        model=DeploymentModel(ws, kb, target, search=lambda needles: [], read=lambda rel: None),
+    )
+
+
+#: Target.source of a run that did not look for the target (nothing to check needed it)
+NOT_READ = "not read"
 
 
 def _one_per_runtime(findings: list[Finding]) -> list[Finding]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from linter.engine import NOT_READ
 from tests.helpers import lint_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,7 +55,8 @@ def _check(root: Path, target: dict[str, str]) -> int:
     for rel in _lintable(root):
         one = lint_dir(root, target=target, paths=[rel])
         assert _keys(one.findings) == _keys(whole.findings, rel), rel
-        assert one.target.label == whole.target.label, rel
+        if one.target.source != NOT_READ:  # not looked for when the file holds nothing to check
+            assert one.target.label == whole.target.label, rel
         checked += 1
     return checked
 
@@ -109,3 +111,51 @@ def test_files_only_lazy_rules_select_are_context_too(tmp_path):
     whole = lint_dir(root, target=example.target)
     assert [(f.rule, f.path) for f in whole.findings] == [("SA303", "pipeline.yaml")]
     assert _check(root, example.target) == 2
+
+
+# -- named files that hold nothing to check: no context is read ------------------------------------
+UNRELATED = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\n"
+
+
+def _story_with(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = _repository(REPO / "examples" / "story", tmp_path / "story", git=True)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    return root
+
+
+@pytest.mark.skipif(GIT is None, reason="git is not installed")
+def test_a_named_file_with_nothing_to_check_reads_no_context(tmp_path):
+    """pre-commit on a commit that touches no LlamaStack file: nothing is parsed, the target is
+    not looked for (the story's Subscription would say RHOAI 2.25)."""
+    root = _story_with(tmp_path, {"storage/pvc.yaml": UNRELATED})
+    one = lint_dir(root, paths=["storage/pvc.yaml"])
+    assert (one.findings, one.parsed, one.files) == ([], 0, 1)
+    assert (one.target.platform, one.target.source) == (None, NOT_READ)
+
+
+@pytest.mark.skipif(GIT is None, reason="git is not installed")
+@pytest.mark.parametrize(
+    "extra,named",
+    [
+        # a kustomization may patch anything it lists
+        ({"storage/kustomization.yaml": "resources: [pvc.yaml]\n"}, "storage/kustomization.yaml"),
+        # a file another YAML file names (a resource of an overlay, a values file of an Application)
+        ({"storage/kustomization.yaml": "resources: [pvc.yaml]\n"}, "storage/pvc.yaml"),
+        # a file of a Helm chart renders with the chart
+        (
+            {"charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n"},
+            "charts/web/pvc.yaml",
+        ),
+    ],
+    ids=["kustomization", "named-by-an-overlay", "in-a-chart"],
+)
+def test_a_named_file_a_render_may_read_gets_its_context(tmp_path, extra, named):
+    root = _story_with(
+        tmp_path, {"storage/pvc.yaml": UNRELATED, "charts/web/pvc.yaml": UNRELATED, **extra}
+    )
+    one = lint_dir(root, paths=[named])
+    assert one.target.label == "RHOAI 2.25"
+    assert one.parsed > 0

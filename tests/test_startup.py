@@ -149,9 +149,11 @@ def test_the_cache_keeps_the_newest_files_of_each_kind(tmp_path: Path, monkeypat
 
     monkeypatch.setenv("STACKALIGN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(cache, "KEEP", 3)
+    monkeypatch.setattr(cache, "_pruned", set())
     for i in range(6):
         cache.store(f"k{i}", {"n": i}, kind="config")
         os.utime(tmp_path / f"config-k{i}.json", ns=(i * 10**9, i * 10**9))
+        cache._pruned.clear()  # each store as another run: a run prunes once per kind
     cache.store("p", ["render"], kind="helm")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "config-k3.json",
