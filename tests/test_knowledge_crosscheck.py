@@ -385,8 +385,10 @@ def test_a_broken_fact_is_caught():
 
 
 # -- the vendored data equals the recording -----------------------------------------------------------
-needs_source = pytest.mark.skipif(
-    not SOURCE.is_dir(), reason="the recorded data (../shared/knowledge/data) is absent"
+needs_source = pytest.mark.skipif(  # corpus-wide: the whole recording
+    not SOURCE.is_dir(),
+    reason=f"corpus-wide test: {SOURCE} is not present (../shared beside the checkout): "
+    "the recording the vendored data is checked against",
 )
 
 
