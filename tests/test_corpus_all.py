@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.conftest import SHARED, skip_corpus_wide
+from tests.conftest import SHARED, corpus_wide
 from tests.helpers import lint_dir
 
 PARTS = ["dev", "perf"]
@@ -35,7 +35,7 @@ def _allowed_sa001(path: str, message: str, level: str = "error") -> bool:
 def corpus_runs():
     """(part, in-process result, CLI process) for each part; computed once for the module."""
     if not (SHARED / "corpus").is_dir():
-        skip_corpus_wide(SHARED / "corpus")
+        pytest.skip(corpus_wide(SHARED / "corpus"))
     runs = {}
     for part in PARTS:
         root = SHARED / "corpus" / part
@@ -52,14 +52,14 @@ def corpus_runs():
         )
         runs[part] = (result, proc)
     if not runs:
-        skip_corpus_wide(SHARED / "corpus" / "dev")
+        pytest.skip(corpus_wide(SHARED / "corpus" / "dev"))
     return runs
 
 
 @pytest.mark.parametrize("part", PARTS)
 def test_in_process_lint_has_no_internal_error(corpus_runs, part):
     if part not in corpus_runs:
-        skip_corpus_wide(SHARED / "corpus" / part)
+        pytest.skip(corpus_wide(SHARED / "corpus" / part))
     result, _ = corpus_runs[part]
     assert result.errors == []
     assert result.files > 0 and result.parsed > 0
@@ -72,7 +72,7 @@ def test_in_process_lint_has_no_internal_error(corpus_runs, part):
 @pytest.mark.parametrize("part", PARTS)
 def test_cli_lint_exits_0_or_1_without_traceback(corpus_runs, part):
     if part not in corpus_runs:
-        skip_corpus_wide(SHARED / "corpus" / part)
+        pytest.skip(corpus_wide(SHARED / "corpus" / part))
     result, proc = corpus_runs[part]
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr

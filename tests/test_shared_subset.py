@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED, skip_corpus_wide
+from tests.conftest import SHARED, corpus_wide
 from tests.shared_subset import (
     MANIFEST,
     PACKED,
@@ -81,7 +81,7 @@ def test_vendored_equals_shared_and_origins_are_recorded():
     selection picks exactly the files the manifest lists, and each origin (repository, ref, path,
     license) is the one ../shared's manifests record."""
     if not (SHARED / "knowledge" / "data").is_dir():
-        skip_corpus_wide(SHARED / "knowledge" / "data")
+        pytest.skip(corpus_wide(SHARED / "knowledge" / "data"))
     entries, _ = build_entries(SHARED)
     root = subset_root()
     for e in read_manifest():
