@@ -2,7 +2,7 @@
 """What rendering costs: time per chart (engine load, first render, cached render) and a
 chart-free run with rendering on and off. Prints numbers; asserts nothing.
 
-    python scripts/bench_render.py                    # charts of ../shared/corpus/gitops, tests/data
+    python scripts/bench_render.py                    # ../shared/corpus/gitops, else tests/data/render
     python scripts/bench_render.py --repeat 5 PATH... # other repositories
 
 Each measurement runs in a fresh process (`python -m linter lint`), so start-up and the engine's
@@ -96,13 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         import helm_python  # noqa: F401
     except ImportError:
         print("helm-python-sdk is not installed (pip install 'stackalign[helm]'): nothing renders")
-    paths = args.paths or [
-        *(
-            sorted((SHARED / "corpus" / "gitops").iterdir())
-            if (SHARED / "corpus" / "gitops").is_dir()
-            else []
-        ),
-    ]
+    gitops = SHARED / "corpus" / "gitops"
+    vendored = ROOT / "tests" / "data" / "render"
+    if not args.paths and not gitops.is_dir():
+        print(f"{gitops} is absent: timing the two charts vendored under {vendored} instead")
+    paths = args.paths or sorted((gitops if gitops.is_dir() else vendored).iterdir())
     paths = [p for p in paths if p.is_dir()]
     if paths:
         bench(paths, args.repeat)

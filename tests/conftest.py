@@ -21,10 +21,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_CACHE, ignore_errors=True)
 
 
+def corpus_wide(missing: Path) -> str:
+    """Why a corpus-wide test (one that needs a whole corpus or recording of ../shared, which a
+    clean clone lacks) skips: `pytest.skip(corpus_wide(path))`. Every other test runs on the subset
+    vendored under tests/data/shared (tests/shared_subset.py)."""
+    return f"corpus-wide test: {missing} is not present (../shared beside the checkout)"
+
+
 @pytest.fixture
 def shared() -> Path:
+    """../shared, for corpus-wide tests."""
     if not SHARED.is_dir():
-        pytest.skip("../shared is not present")
+        pytest.skip(corpus_wide(SHARED))
     return SHARED
 
 

@@ -14,6 +14,7 @@ import sys
 
 import pytest
 
+from tests.conftest import SHARED, corpus_wide
 from tests.helpers import lint_dir
 
 PARTS = ["dev", "perf"]
@@ -33,10 +34,8 @@ def _allowed_sa001(path: str, message: str, level: str = "error") -> bool:
 @pytest.fixture(scope="module")
 def corpus_runs():
     """(part, in-process result, CLI process) for each part; computed once for the module."""
-    from tests.conftest import SHARED
-
     if not (SHARED / "corpus").is_dir():
-        pytest.skip("../shared/corpus is not present")
+        pytest.skip(corpus_wide(SHARED / "corpus"))
     runs = {}
     for part in PARTS:
         root = SHARED / "corpus" / part
@@ -53,14 +52,14 @@ def corpus_runs():
         )
         runs[part] = (result, proc)
     if not runs:
-        pytest.skip("../shared/corpus holds neither dev nor perf")
+        pytest.skip(corpus_wide(SHARED / "corpus" / "dev"))
     return runs
 
 
 @pytest.mark.parametrize("part", PARTS)
 def test_in_process_lint_has_no_internal_error(corpus_runs, part):
     if part not in corpus_runs:
-        pytest.skip(f"../shared/corpus/{part} is not present")
+        pytest.skip(corpus_wide(SHARED / "corpus" / part))
     result, _ = corpus_runs[part]
     assert result.errors == []
     assert result.files > 0 and result.parsed > 0
@@ -73,7 +72,7 @@ def test_in_process_lint_has_no_internal_error(corpus_runs, part):
 @pytest.mark.parametrize("part", PARTS)
 def test_cli_lint_exits_0_or_1_without_traceback(corpus_runs, part):
     if part not in corpus_runs:
-        pytest.skip(f"../shared/corpus/{part} is not present")
+        pytest.skip(corpus_wide(SHARED / "corpus" / part))
     result, proc = corpus_runs[part]
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr

@@ -24,6 +24,7 @@ import yaml
 from linter.engine import Options
 from linter.fixes import FixOutcome, fix_repository, write_fixed
 from linter.model import Edit
+from tests.conftest import corpus_wide
 from tests.helpers import cli_in
 
 # (corpus, target): dev is small, so it runs under the targets whose runtimes differ the most;
@@ -41,7 +42,7 @@ def corpus_copy(shared, tmp_path, request) -> tuple[Path, Path]:
     name = request.param
     source = shared / "corpus" / name
     if not source.is_dir():
-        pytest.skip(f"../shared/corpus/{name} is not present")
+        pytest.skip(corpus_wide(source))
     copy = tmp_path / name
     shutil.copytree(source, copy, symlinks=True)
     return source, copy

@@ -7,11 +7,14 @@ findings a well-formed equivalent gives. A 60 s alarm guards against hangs (not 
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -602,14 +605,61 @@ def test_a_file_that_cannot_be_opened_is_sa001(tmp_path, monkeypatch):
     assert got[0][4] == "cannot lint this file: cannot read file: Permission denied"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_a_chmod_000_file_is_sa001(tmp_path):
-    write_files(tmp_path, {"a.yaml": CR_0_3})
-    (tmp_path / "a.yaml").chmod(0)
+NOBODY = 65534  # the unprivileged uid and gid of Debian/Fedora/Alpine (`nobody`, `nogroup`)
+
+
+def found_without_root(root: Path) -> dict:
+    """`found(lint_dir(root))` computed in a forked child that gave up root's privileges (setgid,
+    setuid to nobody): root reads a file whatever its mode, and CI runs as root. The child is this
+    process (same modules, same rule pack) minus the privileges; it reports through a pipe."""
+    lint_dir(root)  # warm-up as root: every module the run needs is imported before the fork
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            report = {
+                "euid": os.geteuid(),
+                "readable": os.access(root / "a.yaml", os.R_OK),
+                "found": found(lint_dir(root)),
+            }
+            code = 0
+        except BaseException as exc:  # reported to the parent, which fails the test with it
+            report = {"error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            with os.fdopen(write, "w", encoding="utf-8") as out:
+                json.dump(report, out)
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, encoding="utf-8") as pipe:
+        report = json.load(pipe)
+    os.waitpid(pid, 0)
+    return report
+
+
+def test_a_chmod_000_file_is_sa001():
+    folder = Path(tempfile.mkdtemp(prefix="stackalign-chmod-"))
     try:
-        only_sa001(lint_dir(tmp_path), "a.yaml", 1, 1, "cannot read file: Permission denied")
+        folder.chmod(0o755)  # reachable by the unprivileged child
+        write_files(folder, {"a.yaml": CR_0_3})
+        (folder / "a.yaml").chmod(0)
+        if os.geteuid() == 0:
+            report = found_without_root(folder)
+            assert "error" not in report, report
+            assert (report["euid"], report["readable"]) == (NOBODY, False)
+            got = [tuple(f) for f in report["found"]]
+        else:
+            got = found(lint_dir(folder))
+        assert [(r, p, line, col) for r, p, line, col, _ in got] == [("SA001", "a.yaml", 1, 1)]
+        assert got[0][4] == "cannot lint this file: cannot read file: Permission denied"
     finally:
-        (tmp_path / "a.yaml").chmod(0o644)
+        if (folder / "a.yaml").exists():
+            (folder / "a.yaml").chmod(0o644)
+        shutil.rmtree(folder)
 
 
 # -- internal errors -------------------------------------------------------------------------------

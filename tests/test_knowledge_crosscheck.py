@@ -27,6 +27,7 @@ import pytest
 from linter.checks.routes import _served
 from linter.knowledge import Fact, KnowledgeBase
 from linter.versions import Version
+from tests.conftest import corpus_wide
 from tests.helpers import lint_files, pack
 
 REPO = Path(__file__).resolve().parent.parent
@@ -385,8 +386,9 @@ def test_a_broken_fact_is_caught():
 
 
 # -- the vendored data equals the recording -----------------------------------------------------------
-needs_source = pytest.mark.skipif(
-    not SOURCE.is_dir(), reason="the recorded data (../shared/knowledge/data) is absent"
+needs_source = pytest.mark.skipif(  # corpus-wide: the whole recording
+    not SOURCE.is_dir(),
+    reason=corpus_wide(SOURCE) + ": the recording the vendored data is checked against",
 )
 
 

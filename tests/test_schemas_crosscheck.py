@@ -17,7 +17,9 @@ recorded `env_substitution` source says that release uses.
 CRD schemas (schemas/crd/, scripts/gen_crd_schemas.py): each validates the operator's own samples
 of the same tag, its known-field list covers them, and fields an operator level lacks are caught.
 
-Needs ../shared (skipped where it is absent); never needs llama-stack installed.
+Reads the recorded data from the subset of ../shared vendored under tests/data/shared (every
+record, CRD and sample the tests use: tests/test_shared_subset.py proves it equals ../shared), and
+regenerates the CRD schemas from ../shared too where it is present. Never needs llama-stack.
 """
 
 from __future__ import annotations
@@ -33,14 +35,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.shared_subset import data_roots, subset_root
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DATA = SHARED / "knowledge" / "data"
+DATA = subset_root() / "knowledge" / "data"  # the vendored subset of ../shared/knowledge/data
 DERIVED = DATA / "derived"
 RUNCONFIG = REPO / "schemas" / "runconfig"
 CRD = REPO / "schemas" / "crd"
-
-needs_shared = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/knowledge/data is absent")
 
 # The environment the recorded validations ran with: the minimum that makes every `${env.X}`
 # without default resolve, plus VLLM_URL and MILVUS_ENDPOINT (the records show vllm-inference and
@@ -292,7 +293,6 @@ def test_runconfig_schema_file(ver: str) -> None:
         assert name in doc["$defs"], f"{ver}: dangling $ref {name}"
 
 
-@needs_shared
 @pytest.mark.parametrize("ver", ["0.2.10", "0.2.22", "0.3.0", "0.4.2"])
 def test_probe_facts(ver: str) -> None:
     """The probe records (real pydantic) on version typing, storage and Milvus/vLLM configs."""
@@ -325,8 +325,6 @@ def test_probe_facts(ver: str) -> None:
 
 
 def _records() -> list[tuple[str, str, dict]]:
-    if not DERIVED.is_dir():
-        return []
     out = []
     for path in sorted(DERIVED.glob("rhoai_runyaml_validation_on_*.json")):
         rec = json.loads(path.read_text())
@@ -339,7 +337,6 @@ def _records() -> list[tuple[str, str, dict]]:
 RECORDS = _records()
 
 
-@needs_shared
 def test_records_are_all_covered() -> None:
     assert len(RECORDS) >= 10
     assert {v for v, _, _ in RECORDS} <= set(RECORD_TO_SCHEMA)
@@ -421,7 +418,6 @@ def _check_config(ver: str, cfg_path: str, verdict: dict) -> list[str]:
     return diffs
 
 
-@needs_shared
 @pytest.mark.parametrize(
     ("ver", "cfg_path", "verdict"), RECORDS, ids=[f"{v}:{p.split('/')[2]}" for v, p, _ in RECORDS]
 )
@@ -429,7 +425,6 @@ def test_crosscheck_recorded_validation(ver: str, cfg_path: str, verdict: dict) 
     assert _check_config(ver, cfg_path, verdict) == []
 
 
-@needs_shared
 def test_crosscheck_can_fail() -> None:
     """The comparison notices a changed verdict (guards against a check that always passes)."""
     ver, cfg_path, verdict = next(r for r in RECORDS if r[0] == "0.2.22" and "v2.25" in r[1])
@@ -446,7 +441,6 @@ def test_crosscheck_can_fail() -> None:
     assert _check_config(ver, cfg_path, flipped)
 
 
-@needs_shared
 def test_030_record_against_035_schema() -> None:
     """Upstream 0.3.0 and 0.3.5 agree on every recorded verdict (so 0.3.5 rules hold on 0.3.0)."""
     records = [r for r in RECORDS if r[0] == "0.3.0"]
@@ -551,7 +545,7 @@ def llsd_docs(text: str) -> list[dict]:
     ]
 
 
-def samples_for(name: str) -> list[tuple[str, dict]]:
+def samples_for(name: str, data: Path = DATA) -> list[tuple[str, dict]]:
     out: list[tuple[str, dict]] = []
     tag = (
         name.removeprefix("upstream-")
@@ -559,12 +553,12 @@ def samples_for(name: str) -> list[tuple[str, dict]]:
         else DOWNSTREAM_SAMPLES.get(name)
     )
     if tag:
-        folder = DATA / "llamastack/llama-stack-k8s-operator" / tag / "config/samples"
+        folder = data / "llamastack/llama-stack-k8s-operator" / tag / "config/samples"
         for f in sorted(folder.glob("*.yaml")):
             out += [(f.name, d) for d in llsd_docs(f.read_text())]
     if name.startswith(("odh-", "rhoai-")):
         branch = name.removeprefix("odh-") if name.startswith("odh-") else "odh"
-        md = DATA / ODH_DOC.format(branch)
+        md = data / ODH_DOC.format(branch)
         if md.is_file():
             for block in re.findall(r"```yaml\n(.*?)```", md.read_text(), re.DOTALL):
                 if "kind: LlamaStackDistribution" in block:
@@ -601,8 +595,10 @@ def unknown_fields(crd: dict, instance: dict) -> list[str]:
     return bad
 
 
-@needs_shared
-def test_crd_files_exist_and_are_current(tmp_path: Path) -> None:
+@pytest.mark.parametrize("root", data_roots())
+def test_crd_files_exist_and_are_current(tmp_path: Path, root: Path) -> None:
+    """The committed schemas are what the generator writes, from the vendored CRDs (what a clean
+    clone has) and from ../shared where it is present."""
     names = crd_files()
     assert {
         "upstream-v0.1.0",
@@ -618,23 +614,24 @@ def test_crd_files_exist_and_are_current(tmp_path: Path) -> None:
     spec = importlib.util.spec_from_file_location("gen_crd", REPO / "scripts/gen_crd_schemas.py")
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
-    assert gen.main(["--shared", str(SHARED), "--out", str(tmp_path)]) == 0
+    source = ["--vendored"] if root == subset_root() else ["--shared", str(root)]
+    assert gen.main([*source, "--out", str(tmp_path)]) == 0
     fresh = sorted(p.name for p in tmp_path.glob("*.json"))
     assert fresh == sorted(f"{n}.json" for n in names)
     for f in fresh:
         assert (tmp_path / f).read_bytes() == (CRD / f).read_bytes(), f"stale {f}: regenerate"
 
 
-@needs_shared
-@pytest.mark.parametrize("name", crd_files() or ["<none>"])
-def test_crd_schema_accepts_own_samples(name: str) -> None:
+@pytest.mark.parametrize("root", data_roots())
+@pytest.mark.parametrize("name", crd_files())
+def test_crd_schema_accepts_own_samples(name: str, root: Path) -> None:
     from jsonschema import Draft202012Validator
 
     crd = load_crd(name)
-    assert (SHARED / crd["source"]).is_file()
+    assert (root / crd["source"]).is_file()
     Draft202012Validator.check_schema(crd["schema"])
     v = Draft202012Validator(crd["schema"])
-    samples = samples_for(name)
+    samples = samples_for(name, root / "knowledge" / "data")
     if name != "rhoai-2.22":  # 2.22 (~v0.1.0 + command/args) has no sample of its own level
         assert samples, f"no samples found for {name}"
     for fname, sample in samples:
@@ -643,7 +640,6 @@ def test_crd_schema_accepts_own_samples(name: str) -> None:
         assert unknown_fields(crd, sample) == [], f"{name}: {fname} has unknown fields"
 
 
-@needs_shared
 def test_crd_known_fields_by_level() -> None:
     from jsonschema import Draft202012Validator
 

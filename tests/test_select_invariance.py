@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import corpus_wide
 from tests.helpers import lint_dir, pack
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,5 +55,5 @@ def test_select_gives_each_rule_its_findings_of_a_full_run(tmp_path, root, targe
 @pytest.mark.parametrize("root,target", CORPORA)
 def test_select_invariance_on_the_corpora(tmp_path, root, target):
     if not root.is_dir():
-        pytest.skip(f"corpus-wide test: {root} is not present (../shared beside the checkout)")
+        pytest.skip(corpus_wide(root))
     assert _check(root, target, tmp_path) > 0

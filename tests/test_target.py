@@ -4,6 +4,7 @@ import pytest
 
 from linter.target import parse_image, target_from_setting
 from tests.helpers import lint_dir, lint_files, pack
+from tests.shared_subset import data_roots
 
 SUB = """apiVersion: operators.coreos.com/v1alpha1
 kind: Subscription
@@ -96,26 +97,39 @@ def test_parse_image(ref, version, problem):
         assert problem in info.problem
 
 
+# Real repositories of corpus/dev: (repository, release, where it is named, the other releases
+# named). The vendored subset holds every file of them that names a platform release
+# (tests/data/shared); with ../shared present the whole repositories give the same target.
 CORPUS = [
     (
         "redhat-ai-services__ai-accelerator",
         "2.25",
         "components/operators/openshift-ai/operator/overlays/eus-2.25/patch-channel.yaml:3",
+        [
+            "rhoai 3.4 (components/operators/openshift-ai/operator/overlays/stable-3.4/patch-channel.yaml:3)"
+        ],
     ),
     (
         "redhat-cop__gitops-catalog",
         "2.8",
         "openshift-ai/operator/overlays/eus-2.8/patch-channel.yaml:3",
+        [
+            "rhoai 3.4 (openshift-ai/operator/overlays/fast/patch-channel.yaml:3)",
+            "rhoai patch-me-see-overlays-dir (openshift-ai/operator/base/subscription.yaml:7)",
+        ],
     ),
     (
         "rrbanda__rhoai-deploy-gitops",
         "beta",
         "components/operators/rhoai-operator/patch-channel.yaml:3",
+        [],
     ),
 ]
 
 
-@pytest.mark.parametrize("repo,version,source", CORPUS)
-def test_corpus_detection(shared, repo, version, source):
-    r = lint_dir(shared / "corpus/dev" / repo)
+@pytest.mark.parametrize("root", data_roots())
+@pytest.mark.parametrize("repo,version,source,alternatives", CORPUS, ids=[c[0] for c in CORPUS])
+def test_corpus_detection(root, repo, version, source, alternatives):
+    r = lint_dir(root / "corpus/dev" / repo)
     assert (r.target.platform, r.target.version, r.target.source) == ("rhoai", version, source)
+    assert r.target.alternatives == alternatives

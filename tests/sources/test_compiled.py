@@ -8,6 +8,7 @@ import pytest
 
 from linter.sources.compiled import find_programs, reemit_program
 from linter.sources.yaml import parse_file
+from tests.shared_subset import data_roots
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "kfp"
 RAG = "knowledge/data/kfp/opendatahub-io__rag/demos/kfp/pdf-conversion/docling_convert_pipeline_compiled.yaml"
@@ -18,9 +19,12 @@ def _programs(path: Path):
     return text, find_programs(parse_file(str(path), text))
 
 
-def test_rag_vector_io_insert_position(shared):
+# The real compiled pipelines of knowledge/data/kfp: vendored under tests/data/shared (always), and
+# in ../shared where it is present.
+@pytest.mark.parametrize("root", data_roots())
+def test_rag_vector_io_insert_position(root):
     """KFP.md §7.1: program 87:20 (0-based column) -> YAML 411:54 and 514:54 for the copy."""
-    _, programs = _programs(shared / RAG)
+    _, programs = _programs(root / RAG)
     found = {}
     for prog in programs:
         i = prog.program.text.find("client.vector_io.insert")
@@ -32,11 +36,11 @@ def test_rag_vector_io_insert_position(shared):
     assert found["exec-docling-convert-2"].start.line == 514
 
 
-def test_real_files_decode_and_reemit(shared):
+@pytest.mark.parametrize("root", data_roots())
+def test_real_files_decode_and_reemit(root):
     """Every program decodes to the parser's value; PyYAML-formatted ones re-emit byte-exact."""
-    root = shared / "knowledge" / "data" / "kfp"
     total = 0
-    for path in sorted(root.rglob("*.yaml")):
+    for path in sorted((root / "knowledge" / "data" / "kfp").rglob("*.yaml")):
         text, programs = _programs(path)
         for prog in programs:
             total += 1
@@ -48,8 +52,9 @@ def test_real_files_decode_and_reemit(shared):
     assert total >= 40
 
 
-def test_v1_argo_programs_are_found(shared):
-    path = shared / "knowledge/data/kfp/kubeflow__pipelines/sdk/python/tests/compiler/testdata"
+@pytest.mark.parametrize("root", data_roots())
+def test_v1_argo_programs_are_found(root):
+    path = root / "knowledge/data/kfp/kubeflow__pipelines/sdk/python/tests/compiler/testdata"
     _, programs = _programs(path / "parallelfor_item_argument_resolving.yaml")
     assert programs and all(p.kfp_format == "v1" and p.decoded.style == "|" for p in programs)
 

@@ -23,8 +23,8 @@ from linter.sources.yamlscalar import (
     emit_single_quoted,
     end_of_char,
 )
+from tests.shared_subset import data_roots
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 BREAK_CHARS = "\r\n\x85\u2028\u2029"
 ESCAPES = {
     "0": "\0", "a": "\x07", "b": "\x08", "t": "\t", "\t": "\t", "n": "\n", "v": "\x0b",
@@ -503,14 +503,13 @@ def test_line_index_bounds() -> None:
 # --------------------------------------------------------------------------
 # (c) real compiled KFP files
 
-KFP_DATA = SHARED / "knowledge" / "data" / "kfp"
+# The real files: vendored under tests/data/shared (always), and in ../shared where it is present.
+KFP_DATA = "knowledge/data/kfp"
 CORPUS_PIPELINES = [
-    SHARED / "corpus" / "dev" / "opendatahub-io__rag" / "demos" / "kfp" / "pdf-conversion"
-    / "docling_convert_pipeline_compiled.yaml",
-    SHARED / "corpus" / "dev" / "red-hat-data-services__pipelines-components" / "@rhoai-3.4"
-    / "pipelines" / "training" / "autorag" / "documents_rag_optimization_pipeline"
-    / "pipeline.yaml",
-]  # fmt: skip
+    "corpus/dev/opendatahub-io__rag/demos/kfp/pdf-conversion/docling_convert_pipeline_compiled.yaml",
+    "corpus/dev/red-hat-data-services__pipelines-components/@rhoai-3.4/pipelines/training/autorag/"
+    "documents_rag_optimization_pipeline/pipeline.yaml",
+]
 # Files that are not raw PyYAML output: (double-quoted, single-quoted) re-emit misses.
 # File 2 was re-indented after compile; the GCPC file had image tags bumped in place.
 EXPECTED_MISSES = {
@@ -519,11 +518,16 @@ EXPECTED_MISSES = {
 }
 
 
-def real_files() -> list[Path]:
-    if not SHARED.is_dir():
-        return []
-    found = sorted(KFP_DATA.rglob("*.yaml")) + [p for p in CORPUS_PIPELINES if p.is_file()]
-    return found
+def real_files(root: Path) -> list[Path]:
+    found = sorted((root / KFP_DATA).rglob("*.yaml"))
+    return found + [root / p for p in CORPUS_PIPELINES if (root / p).is_file()]
+
+
+REAL_FILES = [
+    pytest.param(path, id=f"{root.id}-{path.name}")
+    for root in data_roots()
+    for path in real_files(root.values[0])
+]
 
 
 def command_args_items(root: yaml.Node) -> Iterator[tuple[yaml.ScalarNode, int]]:
@@ -546,8 +550,7 @@ def command_args_items(root: yaml.Node) -> Iterator[tuple[yaml.ScalarNode, int]]
             stack.extend(node.value)
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is absent")
-@pytest.mark.parametrize("path", real_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", REAL_FILES)
 def test_real_kfp_files(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -574,11 +577,11 @@ def test_real_kfp_files(path: Path) -> None:
     assert (misses['"'], misses["'"]) == EXPECTED_MISSES.get(path.name, (0, 0))
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is absent")
-def test_real_files_every_scalar_pure_loader() -> None:
+@pytest.mark.parametrize("root", data_roots())
+def test_real_files_every_scalar_pure_loader(root: Path) -> None:
     """All scalars (keys, plain, quoted, block) of the real files, pure-Python marks."""
     total = 0
-    for path in real_files():
+    for path in real_files(root):
         if path.stat().st_size > 100_000:
             continue  # keep the suite fast; the large file is covered above
         total += check_document(path.read_text(encoding="utf-8"))

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import SHARED, corpus_wide
 from tests.helpers import cli_in
 
 
 def copy_corpus(part: str, tmp_path: Path) -> Path:
     source = SHARED / "corpus" / part
     if not source.is_dir():
-        pytest.skip(f"../shared/corpus/{part} is not present")
+        pytest.skip(corpus_wide(source))
     root = tmp_path / part
     shutil.copytree(source, root, symlinks=True)
     for folder, _, files in os.walk(root):  # the shared copy is read-only
