@@ -103,7 +103,7 @@ class RuntimeSource:
     line: int | None = None
     via: str = ""
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, str | bool | int | None]:
         return {
             "version": self.version,
             "assumed": self.assumed,
@@ -148,5 +148,5 @@ class Finding:
         # surrogatepass: a file name that is not UTF-8 (lone surrogates, PEP 383) hashes too
         return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.span.start.line, self.span.start.column, self.rule, self.message)
