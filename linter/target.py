@@ -44,7 +44,7 @@ class Target:
         name = {"rhoai": "RHOAI", "odh": "ODH", "llamastack": "LlamaStack"}[self.platform]
         return f"{name} {self.version}"
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, str | None]:
         return {
             "platform": self.platform,
             "version": self.version,
