@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import TypeAlias, TypeGuard
 
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
@@ -323,7 +323,7 @@ def trim_end(text: str, start: int, end: int) -> int:
 
 
 # -- node helpers -----------------------------------------------------------------------------------
-def is_scalar(node: Node | None) -> bool:
+def is_scalar(node: Node | None) -> TypeGuard[ScalarNode]:
     return isinstance(node, ScalarNode)
 
 
