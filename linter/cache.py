@@ -49,7 +49,11 @@ def key(folders: list[Path], files: list[Path], content: str = "") -> str | None
     h = hashlib.sha256(__version__.encode())
     h.update(content.encode("utf-8", "surrogatepass"))
     try:
-        paths = [*sorted(p for d in folders for p in d.rglob("*.yaml")), *files, *_code()]
+        paths: list[Path | str] = [
+            *sorted(p for d in folders for p in d.rglob("*.yaml")),
+            *files,
+            *_code(),
+        ]
         for p in paths:
             st = os.stat(p)
             h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())

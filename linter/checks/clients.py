@@ -226,7 +226,7 @@ def _requirements_by_file(ctx: CheckContext) -> dict[str, list[reqs.Requirement]
         elif kind == "containerfile":
             found, refs = reqs.from_containerfile(src.path, src.text, names)
             references.extend(refs)
-        elif kind == "notebook":
+        elif kind == "notebook" and isinstance(src, TextSource):  # the only kind with notebooks
             found = _notebook(ctx, src)
         if found:
             out.setdefault(src.path, []).extend(found)
