@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from yaml.nodes import Node
 
@@ -18,6 +20,9 @@ from linter.model import Span
 from linter.sources import yaml as y
 from linter.versions import Version, try_parse
 from linter.workspace import K8sObject, Workspace
+
+if TYPE_CHECKING:
+    from linter.config import TargetKey
 
 TARGET_KEYS = ("rhoai", "odh", "llamastack")
 
@@ -86,15 +91,18 @@ class Runtime:
 
 
 # -- target resolution ------------------------------------------------------------------------------
-def target_from_setting(setting: dict[str, str], source: str, kb: KnowledgeBase) -> Target | None:
+def target_from_setting(
+    setting: Mapping[str, str] | Mapping[TargetKey, str], source: str, kb: KnowledgeBase
+) -> Target | None:
     """A target given as {platform: release} or {llamastack: version} (CLI or config)."""
     if not setting:
         return None
+    given: dict[str, str] = dict(setting.items())
     platform_keys = [k for k in setting if k in ("rhoai", "odh")]
     platform = platform_keys[0] if platform_keys else None
     ls = setting.get("llamastack")
     if platform:
-        t = _platform_target(platform, str(setting[platform]), source, kb)
+        t = _platform_target(platform, str(given[platform]), source, kb)
         if ls:
             _override_llamastack(t, ls, kb)
             if t.release is None and not t.note:
