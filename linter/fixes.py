@@ -21,7 +21,7 @@ from linter.model import Edit, Finding
 from linter.report.safe_text import printable
 
 if TYPE_CHECKING:
-    from linter.engine import Options
+    from linter.engine import Options, RunResult
 
 #: A finding's identity across passes: rule, path, line, column, message
 FindingKey = tuple[str, str, int, int, str]
@@ -88,9 +88,9 @@ class FixOutcome:
     # (after the BOM), line endings already converted to the file's: replaying them on the original
     # text gives the fixed text, so nothing outside them changed
     edits: dict[str, list[list[Edit]]] = field(default_factory=dict)
-    result: object = None  # the RunResult after the last pass (what remains)
+    result: RunResult | None = None  # after the last pass (what remains)
     cwd: Path | None = None  # the working directory of the run (the root of write_refusal)
-    initial: object = None  # the RunResult of the first pass (what was found before fixing)
+    initial: RunResult | None = None  # of the first pass (what was found before fixing)
 
     def changed(self) -> list[str]:
         return [p for p, b in self.overlay.items() if b != self.originals.get(p)]
