@@ -10,18 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TypeAlias, TypeGuard
+from typing import TYPE_CHECKING, TypeAlias, TypeGuard
 
+import yaml
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 from linter.model import Edit, Span
 from linter.positions import LineIndex, MappedText
 from linter.sources.yamlscalar import ScalarDecodeError, decode_scalar, end_of_char
 
-try:
+if TYPE_CHECKING:
     from yaml import CSafeLoader as _BaseLoader
-except ImportError:  # PyYAML built without libyaml: the pure-Python loader, the same interface
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]  # the fallback class
+else:  # PyYAML built without libyaml has no CSafeLoader: its pure-Python loader, same interface
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Where a node sits below a document: mapping keys and sequence indices, outermost first.
 NodePath: TypeAlias = tuple[str | int, ...]
