@@ -5,12 +5,26 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import click
 
 from linter import __version__
+
+if TYPE_CHECKING:
+    from linter.config import Config
+    from linter.engine import Options, RunResult
+    from linter.fixes import FixOutcome
+    from linter.knowledge import KnowledgeBase
+    from linter.model import Finding
+    from linter.rulepack import Rule
+    from linter.upgrade.migrate import Upgrade
+
+#: a click command callback (or command) that decorators wrap
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 LEVEL_RANK = {"note": 1, "warning": 2, "error": 3}
@@ -41,7 +55,7 @@ def _parse_targets(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _load_config(config_path: str | None, cwd: Path):
+def _load_config(config_path: str | None, cwd: Path) -> Config | None:
     from linter.config import ConfigError, find_config, load_config
     from linter.discovery import find_project_root
 
@@ -64,7 +78,7 @@ def _use_color(no_color: bool, output: str | None) -> bool:
 STATISTICS_FORMATS = ("text", "json")
 
 
-def _ruff_conventions(command):
+def _ruff_conventions(command: _Command) -> _Command:
     """The options `ruff check` users reach for, with the same meaning, plus `--sarif-output`
     (semgrep's name) so that one run writes SARIF beside what `--format` prints."""
     options = [
@@ -136,7 +150,7 @@ def _stdin_file(paths: tuple[str, ...], stdin_filename: str | None, cwd: Path) -
     return StdinFile(rel, overlay_key(cwd / rel), data)
 
 
-def _fix_stdin(opts, stdin: StdinFile, unsafe: bool, diff: bool):
+def _fix_stdin(opts: Options, stdin: StdinFile, unsafe: bool, diff: bool) -> RunResult:
     """`lint - --fix`: the fixed text to stdout (the text unchanged when nothing applies), like
     ruff; `lint - --diff`: the diff, exit 1 if there is one. Nothing is written to disk. Returns
     the lint of the fixed text."""
@@ -160,10 +174,11 @@ def _fix_stdin(opts, stdin: StdinFile, unsafe: bool, diff: bool):
     sys.stdout.flush()
     sys.stdout.buffer.write(outcome.overlay.get(stdin.key, stdin.data))
     sys.stdout.buffer.flush()
+    assert outcome.result is not None  # fix_repository lints at least once
     return outcome.result
 
 
-def _check_targets(opts) -> None:
+def _check_targets(opts: Options) -> None:
     """A `--target` the knowledge base does not know is a usage error (exit 2) that names the
     closest release it knows. A target read from the configuration or detected in the repository
     stays an SA002 finding, at the place that names it."""
@@ -182,7 +197,7 @@ def _check_targets(opts) -> None:
             raise UsageFailure(f"--target {key}={version}: {problem}")
 
 
-def _unknown_target(kb, key: str, version: str, given: dict[str, str]) -> str | None:
+def _unknown_target(kb: KnowledgeBase, key: str, version: str, given: dict[str, str]) -> str | None:
     """Why one KEY=VERSION of --target cannot be judged, naming the closest known release."""
     from linter.versions import try_parse
 
@@ -211,14 +226,23 @@ def _unknown_target(kb, key: str, version: str, given: dict[str, str]) -> str | 
     )
 
 
-def _fixable_counts(active: list, unsafe: bool) -> tuple[int, int]:
+def _fixable_counts(active: list[Finding], unsafe: bool) -> tuple[int, int]:
     """(what `--fix` would fix, what only `--unsafe-fixes` would add) among unsuppressed findings."""
     safe = sum(1 for f in active if f.fix is not None and f.fix.applicability == "safe")
     unsafe_only = sum(1 for f in active if f.fix is not None and f.fix.applicability == "unsafe")
     return (safe + unsafe_only, 0) if unsafe else (safe, unsafe_only)
 
 
-def _statistics(result, fmt: str, unsafe: bool, footer: dict | None) -> str:
+class _RuleCount(TypedDict):
+    """One row of `--statistics` (and of its JSON)."""
+
+    rule: str
+    name: str
+    count: int
+    fixable: bool
+
+
+def _statistics(result: RunResult, fmt: str, unsafe: bool, footer: dict[str, int] | None) -> str:
     """`--statistics`: findings per rule, most frequent first (flake8's and ruff's layout:
     count, rule, `[*]` when `--fix` fixes some of them, name); `footer`: the summary to close the
     text with (None: `--quiet`)."""
@@ -227,11 +251,9 @@ def _statistics(result, fmt: str, unsafe: bool, footer: dict | None) -> str:
     from linter.report import text as text_report
 
     active = [f for f in result.findings if f.suppressed is None]
-    rows: dict[str, dict] = {}
+    rows: dict[str, _RuleCount] = {}
     for f in active:
-        row = rows.setdefault(
-            f.rule, {"rule": f.rule, "name": f.name, "count": 0, "fixable": False}
-        )
+        row = rows.setdefault(f.rule, _RuleCount(rule=f.rule, name=f.name, count=0, fixable=False))
         row["count"] += 1
         row["fixable"] |= _fixable_counts([f], unsafe)[0] > 0
     ordered = sorted(rows.values(), key=lambda r: (-r["count"], r["rule"]))
@@ -252,7 +274,7 @@ def _statistics(result, fmt: str, unsafe: bool, footer: dict | None) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _fixed_findings(applied: list, written: set[str]) -> str:
+def _fixed_findings(applied: list[Finding], written: set[str]) -> str:
     """`--fix --show-fixes`: every fix applied to a file that was written, where its finding was
     (before the fix) and what the fix did."""
     from linter.report.safe_text import printable
@@ -357,31 +379,31 @@ def cli() -> None:
 )
 @_ruff_conventions
 def lint(
-    paths,
-    fmt,
-    output,
-    targets,
-    config_path,
-    select,
-    ignore,
-    exclude,
-    fail_on,
-    no_color,
-    fix,
-    unsafe_fixes,
-    diff,
-    sarif_category,
-    sarif_include_suppressed,
-    baseline_path=None,
-    write_baseline_path=None,
-    no_gitignore=False,
-    exit_zero=False,
-    quiet=False,
-    statistics=False,
-    show_fixes=False,
-    stdin_filename=None,
-    sarif_output=None,
-):
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    targets: tuple[str, ...],
+    config_path: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    fail_on: str,
+    no_color: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    sarif_category: str,
+    sarif_include_suppressed: bool,
+    baseline_path: str | None = None,
+    write_baseline_path: str | None = None,
+    no_gitignore: bool = False,
+    exit_zero: bool = False,
+    quiet: bool = False,
+    statistics: bool = False,
+    show_fixes: bool = False,
+    stdin_filename: str | None = None,
+    sarif_output: str | None = None,
+) -> None:
     """Lint PATHS (default: the current directory); `-` reads one file from stdin."""
     from linter.discovery import file_kind
     from linter.engine import Options, run
@@ -478,7 +500,7 @@ def lint(
     sys.exit(EXIT_FINDINGS if failing and not exit_zero else EXIT_OK)
 
 
-def _timing_table(result, clock: list[float]) -> str:
+def _timing_table(result: RunResult, clock: list[float]) -> str:
     """STACKALIGN_TIMING=1: where the time went (like ESLint's TIMING), slowest rules first.
 
     `clock`: when the imports were done, the configuration read and the rule pack loaded."""
@@ -504,8 +526,13 @@ def _timing_table(result, clock: list[float]) -> str:
 
 
 def _fix(
-    opts, unsafe: bool, diff: bool, write: bool, quiet: bool = False, show_fixes: bool = False
-):
+    opts: Options,
+    unsafe: bool,
+    diff: bool,
+    write: bool,
+    quiet: bool = False,
+    show_fixes: bool = False,
+) -> RunResult | None:
     """Run the fix loop; print a diff (and exit) or write the files and say what changed.
 
     Returns the fix loop's last lint (what remains) when the disk now holds exactly what it linted,
@@ -546,7 +573,7 @@ def _write_diff(patch: bytes) -> None:
     stream.flush()
 
 
-def _write_baseline(result, path: Path) -> None:
+def _write_baseline(result: RunResult, path: Path) -> None:
     from linter.baseline import BaselineError, write
 
     try:
@@ -557,7 +584,7 @@ def _write_baseline(result, path: Path) -> None:
     sys.exit(EXIT_OK)
 
 
-def _apply_baseline(result, path: Path) -> int:
+def _apply_baseline(result: RunResult, path: Path) -> int:
     """Drop the findings the baseline records; returns how many it hid."""
     from linter.baseline import BaselineError, filter_new, load
 
@@ -569,11 +596,11 @@ def _apply_baseline(result, path: Path) -> int:
     return hidden
 
 
-def _split(values) -> list[str]:
+def _split(values: Iterable[str]) -> list[str]:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
-def _check_rule_names(opts) -> None:
+def _check_rule_names(opts: Options) -> None:
     from linter.engine import load_pack
     from linter.knowledge import KnowledgeError
     from linter.rulepack import RulePackError
@@ -601,7 +628,7 @@ def _emit(text: str, output: str | None, to_stderr: bool = False) -> None:
         click.echo(text, nl=False, err=to_stderr)
 
 
-def _summary(result, unsafe: bool = False) -> dict:
+def _summary(result: RunResult, unsafe: bool = False) -> dict[str, int]:
     """Counts for the footer and the JSON summary. `fixable`: the findings `--fix` would fix (with
     `--unsafe-fixes`, that includes unsafe fixes); `unsafe_fixable`: the others that only
     `--unsafe-fixes` would fix."""
@@ -617,7 +644,9 @@ def _summary(result, unsafe: bool = False) -> dict:
     }
 
 
-def _sarif(result, cwd: Path, started: float, category: str, include_suppressed: bool) -> str:
+def _sarif(
+    result: RunResult, cwd: Path, started: float, category: str, include_suppressed: bool
+) -> str:
     import shlex
     from datetime import datetime, timezone
 
@@ -637,7 +666,7 @@ def _sarif(result, cwd: Path, started: float, category: str, include_suppressed:
     return sarif.render(result.findings, meta)
 
 
-def _hashed_texts(result, cwd: Path) -> dict[str, str]:
+def _hashed_texts(result: RunResult, cwd: Path) -> dict[str, str]:
     """What upload-sarif hashes for each reported file: its bytes as UTF-8, BOM kept."""
     texts: dict[str, str] = {}
     for path in {f.path for f in result.findings}:
@@ -655,7 +684,7 @@ def _printable(text: str) -> str:
     return printable(text, keep_newlines=True)
 
 
-def _target_line(result) -> str:
+def _target_line(result: RunResult) -> str:
     from linter.engine import NOT_READ
 
     t = result.target
@@ -686,7 +715,7 @@ def _target_line(result) -> str:
     show_default=True,
     help="json: id, name, level, summary and fix (availability, applicability) of each rule.",
 )
-def rules_cmd(fmt: str = "text"):
+def rules_cmd(fmt: str = "text") -> None:
     """List the rules: id, name, level, what each finds."""
     from linter.engine import Options, load_pack
 
@@ -699,7 +728,7 @@ def rules_cmd(fmt: str = "text"):
         click.echo(f"{r.id}  {r.name:<{width}}  {r.level.value:<7}  {r.summary}")
 
 
-def _rules_json(rules) -> str:
+def _rules_json(rules: list[Rule]) -> str:
     """`rules --format json`: what a rule is and whether its findings come with fixes (ruff's
     "fix is always / sometimes / never available"), and how safe those fixes are."""
     import json
@@ -723,7 +752,7 @@ def _rules_json(rules) -> str:
 
 @cli.command()
 @click.argument("rule_id")
-def explain(rule_id: str):
+def explain(rule_id: str) -> None:
     """Show a rule's documentation and examples."""
     from linter.engine import Options, load_pack
 
@@ -748,13 +777,15 @@ def explain(rule_id: str):
 
 @cli.command()
 @click.argument("path", required=False, default=".", type=click.Path(exists=True, file_okay=False))
-def targets(path: str):
+def targets(path: str) -> None:
     """The compatibility matrix, and what PATH (default: .) is detected as."""
     from linter.engine import Options, load_pack, run
 
     kb, rules = load_pack(Options())
+    rhoai = kb.platform("rhoai")
+    assert rhoai is not None  # the built-in knowledge base (the only one loaded here) has RHOAI
     click.echo("RHOAI   LlamaStack       operator  ConfigMap key  trustyai_fms  distribution")
-    for r in kb.platform("rhoai").releases:
+    for r in rhoai.releases:
         click.echo(
             f"{r.version:<7} {r.llamastack:<16} {r.operator:<9} {r.config_key:<14} "
             f"{r.trustyai_fms or '-':<13} {', '.join(r.distribution_names)}"
@@ -785,7 +816,7 @@ def targets(path: str):
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY=VERSION", help="As for `lint`.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the graph to FILE.")
-def graph(paths, fmt, targets, output):
+def graph(paths: tuple[str, ...], fmt: str, targets: tuple[str, ...], output: str | None) -> None:
     """The deployment model of PATHS (default: .): LlamaStack servers and their versions, the run
     configs each reads and the clients that call it, with the evidence for every edge."""
     from linter.engine import Options, run
@@ -800,13 +831,14 @@ def graph(paths, fmt, targets, output):
         select=["SA0"],  # the model is built whatever the selection; no rule needs to run
     )
     result = run(opts)
+    assert result.model is not None  # run() always builds the deployment model
     _emit(render(result.model, fmt), output)
 
 
 @cli.command()
 @click.argument("path", required=False, default=".", type=click.Path(exists=True, file_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite an existing .stackalign.yaml.")
-def init(path: str, force: bool):
+def init(path: str, force: bool) -> None:
     """Write a commented .stackalign.yaml in PATH (default: .) with the detected target."""
     from linter.config import CONFIG_NAMES, ConfigError, init_text, write_config_file
     from linter.engine import Options, load_pack, run
@@ -859,7 +891,17 @@ def init(path: str, force: bool):
 @click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable).")
 @click.option("--fix", is_flag=True, help="Apply the migration, then print the plan.")
 @click.option("--diff", is_flag=True, help="Print the migration as a unified diff; write nothing.")
-def upgrade(paths, to, frm, fmt, output, config_path, exclude, fix, diff):
+def upgrade(
+    paths: tuple[str, ...],
+    to: str,
+    frm: str | None,
+    fmt: str,
+    output: str | None,
+    config_path: str | None,
+    exclude: tuple[str, ...],
+    fix: bool,
+    diff: bool,
+) -> None:
     """Plan an upgrade of PATHS (default: .): what it breaks, resolves and leaves, with the fix
     for each; --fix applies the migration (exit 1: the upgrade breaks something that is left)."""
     from linter.engine import Options
@@ -938,7 +980,7 @@ def _release_option(flag: str, value: str) -> dict[str, str]:
         raise UsageFailure(exc.message.replace("--target", flag, 1)) from None
 
 
-def _outcome(up, outcome):
+def _outcome(up: Upgrade, outcome: FixOutcome) -> FixOutcome:
     """The migration as the lint fix loop's outcome (for its diff and its atomic writes)."""
     for f in up.files:
         outcome.originals[f.abspath] = f.original

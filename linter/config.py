@@ -10,13 +10,20 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from linter.safefile import MIB, UnsafeFile, inside, read_regular_file, repository_reference
 from linter.validation import STRICT, container, meta, validate
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from jsonschema.exceptions import ValidationError
+    from yaml.nodes import Node
 
 CONFIG_NAMES = (".stackalign.yaml", ".stackalign.yml")
 PYPROJECT = "pyproject.toml"
@@ -97,16 +104,23 @@ class Config:
             "values Argo CD Applications and Flux HelmReleases give them."
         ),
     )
-    path = None  # where it was read from (set by load_config; not a key of the file)
 
     def __post_init__(self) -> None:
         self.rules = {k: _setting(s) for k, s in self.rules.items()}
+        #: where it was read from (set by load_config; not a key of the file, nor a field)
+        self.path: str | None = None
+
+    def rule_setting(self, name: str) -> RuleSetting | None:
+        """The `rules:` entry of a rule id or name (__post_init__ made each a RuleSetting)."""
+        setting = self.rules.get(name)
+        assert not isinstance(setting, str)  # see __post_init__
+        return setting
 
 
-def _setting(value: RuleSetting | str | dict) -> RuleSetting:
+def _setting(value: RuleSetting | LevelSetting | dict[str, Any]) -> RuleSetting:
     """`off`, `{level: note}` (also when a Config is built in code) or a RuleSetting."""
     if isinstance(value, str):
-        return RuleSetting(level=value)  # type: ignore[arg-type]
+        return RuleSetting(level=value)
     if isinstance(value, dict):
         return RuleSetting(**value)
     return value
@@ -206,7 +220,7 @@ def _resolve_references(cfg: Config, path: Path, root: Path, text: str) -> None:
         setattr(cfg, attr, resolved)
 
 
-def _position_of(path: Path, text: str, keys: tuple) -> tuple[int, int]:
+def _position_of(path: Path, text: str, keys: ConfigPath) -> tuple[int, int]:
     try:
         _, locate = (_read_pyproject if path.name == PYPROJECT else _read_yaml)(path, text)
         return locate(keys)
@@ -224,7 +238,7 @@ def shown_value(value: Any) -> str:
     return repr(text) if isinstance(value, str) else text
 
 
-def _validated_data(path: Path, text: str) -> dict:
+def _validated_data(path: Path, text: str) -> dict[str, Any]:
     """The configuration's data, after every check (ConfigError names each problem)."""
     if path.name == PYPROJECT:
         data, locate = _read_pyproject(path, text)
@@ -238,7 +252,8 @@ def _validated_data(path: Path, text: str) -> dict:
             lines.append(f"{shown}: ... and {len(errors) - MAX_CONFIG_ERRORS} more errors")
         raise ConfigError("\n".join(lines))
     validate(Config, data)  # what a schema cannot catch, pydantic does
-    return _plain(data)
+    plain: dict[str, Any] = _plain(data)
+    return plain
 
 
 def _capped(error: str, limit: int = 300) -> str:
@@ -266,10 +281,17 @@ def _line_col(error: str) -> tuple[int, int]:
     return int(line), int(col)
 
 
-Locator = Any  # Callable[[tuple, bool], tuple[int, int]]: (key path, key_not_value) -> (line, col)
+#: Keys and list indices from the top of a configuration down to one value
+ConfigPath = tuple[str | int, ...]
 
 
-def _read_yaml(path: Path, text: str) -> tuple[dict, Locator]:
+class Locator(Protocol):
+    """(key path, the key rather than its value) -> 1-based (line, column) in the file."""
+
+    def __call__(self, keys: ConfigPath, key: bool = False) -> tuple[int, int]: ...
+
+
+def _read_yaml(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
     from linter.sources.yaml import MAX_NODES_PER_WALK, YamlParseError, compose_all, expanded_size
 
     try:
@@ -300,7 +322,7 @@ def _read_yaml(path: Path, text: str) -> tuple[dict, Locator]:
         line, col = root.start_mark.line + 1, root.start_mark.column + 1
         raise ConfigError(f"{_shown(path)}:{line}:{col}: the configuration must be a mapping")
 
-    def locate(keys: tuple, key: bool = False) -> tuple[int, int]:
+    def locate(keys: ConfigPath, key: bool = False) -> tuple[int, int]:
         node = _find_node(root, keys, key)
         return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -324,9 +346,9 @@ def _data_deeper_than(data: Any, limit: int) -> bool:
     return False
 
 
-def _deeper_than(root: Any, limit: int) -> Any:
+def _deeper_than(root: Node, limit: int) -> Node | None:
     """The first node nested deeper than `limit` (iterative), or None."""
-    from linter.sources.yaml import MappingNode, SequenceNode
+    from yaml.nodes import MappingNode, SequenceNode
 
     stack = [(root, 1)]
     seen: set[int] = set()
@@ -347,7 +369,7 @@ def _deeper_than(root: Any, limit: int) -> Any:
 def _node_data(node: Any) -> Any:
     """Plain data from a composed node, keeping every scalar as its source string (`2.20` stays
     "2.20"), except that non-string scalars keep their YAML type for the schema to judge."""
-    from linter.sources.yaml import MappingNode, ScalarNode, SequenceNode
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
     if isinstance(node, MappingNode):
         return {str(_node_data(k)): _node_data(v) for k, v in node.value}
@@ -371,8 +393,8 @@ class _Number(str):
     """A number as written (`2.20`): the schema sees a number where a string is required."""
 
 
-def _find_node(root: Any, keys: tuple, key: bool) -> Any:
-    from linter.sources.yaml import MappingNode, SequenceNode
+def _find_node(root: Node, keys: ConfigPath, key: bool) -> Node:
+    from yaml.nodes import MappingNode, SequenceNode
 
     node = root
     for i, k in enumerate(keys):
@@ -391,7 +413,7 @@ def _find_node(root: Any, keys: tuple, key: bool) -> Any:
     return node
 
 
-def _read_pyproject(path: Path, text: str) -> tuple[dict, Locator]:
+def _read_pyproject(path: Path, text: str) -> tuple[dict[str, Any], Locator]:
     toml = _toml_module()
     if toml is None:
         raise ConfigError(
@@ -410,7 +432,7 @@ def _read_pyproject(path: Path, text: str) -> tuple[dict, Locator]:
         )
     lines = text.splitlines()
 
-    def locate(keys: tuple, key: bool = False) -> tuple[int, int]:
+    def locate(keys: ConfigPath, key: bool = False) -> tuple[int, int]:
         return _toml_line(lines, keys)
 
     if isinstance(data, dict):
@@ -422,19 +444,20 @@ def _read_pyproject(path: Path, text: str) -> tuple[dict, Locator]:
     return data, locate
 
 
-def _toml_module():
+def _toml_module() -> ModuleType | None:
     if sys.version_info >= (3, 11):
         import tomllib
 
         return tomllib
-    try:
-        import tomli  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return tomli
+    else:  # Python 3.10: the `tomli` package, when installed
+        try:
+            import tomli
+        except ImportError:
+            return None
+        return tomli
 
 
-def _toml_line(lines: list[str], keys: tuple) -> tuple[int, int]:
+def _toml_line(lines: list[str], keys: ConfigPath) -> tuple[int, int]:
     """Best effort: the line of `key = ` (or `[tool.stackalign.key]`) inside [tool.stackalign]."""
     section = None
     found = (1, 1)
@@ -462,19 +485,22 @@ def _toml_line(lines: list[str], keys: tuple) -> tuple[int, int]:
     return found
 
 
-def _toml_value_text(lines: list[str], keys: tuple) -> str | None:
+def _toml_value_text(lines: list[str], keys: ConfigPath) -> str | None:
     line, _ = _toml_line(lines, keys)
     m = re.search(rf"{re.escape(str(keys[-1]))}\s*=\s*([0-9][0-9.]*)", lines[line - 1])
     return m.group(1) if m else None
 
 
 # -- validation -------------------------------------------------------------------------------------
-def config_schema() -> dict:
+def config_schema() -> dict[str, Any]:
     import json
 
     from linter.resources import schemas_dir
 
-    return json.loads((schemas_dir() / "config.schema.json").read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(
+        (schemas_dir() / "config.schema.json").read_text(encoding="utf-8")
+    )
+    return schema
 
 
 def schema_errors(data: Any, locate: Locator) -> list[str]:
@@ -487,12 +513,15 @@ def schema_errors(data: Any, locate: Locator) -> list[str]:
     return [f"{line}:{col}: {msg}" for (line, col), msg in out]
 
 
-def _describe(errors: Any, data: Any, locate: Locator) -> list[tuple[tuple[int, int], str]]:
+def _describe(
+    errors: Iterable[ValidationError], data: Any, locate: Locator
+) -> list[tuple[tuple[int, int], str]]:
     out: list[tuple[tuple[int, int], str]] = []
     for err in errors:
         keys = tuple(err.absolute_path)
+        schema = err.schema if isinstance(err.schema, Mapping) else {}  # our schema has no `true`
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            allowed = set(err.schema.get("properties", {}))
+            allowed = set(schema.get("properties", {}))
             for extra in sorted(set(err.instance) - allowed):
                 where = locate((*keys, extra), True)
                 dotted = _dotted((*keys, extra))
@@ -503,10 +532,10 @@ def _describe(errors: Any, data: Any, locate: Locator) -> list[tuple[tuple[int, 
         elif "propertyNames" in err.schema_path:
             bad = str(err.instance)
             where = locate((*keys, bad), True)
-            allowed = err.schema.get("enum") or []
+            names = schema.get("enum") or []
             msg = f"unknown key `{_dotted((*keys, bad))}`"
-            if allowed:
-                msg += f"; allowed here: {', '.join(allowed)}"
+            if names:
+                msg += f"; allowed here: {', '.join(names)}"
             out.append((where, msg))
         elif err.validator == "anyOf" and isinstance(_value_at(data, keys), dict) and err.context:
             branch = [e for e in err.context if e.validator not in ("type", "enum")]
@@ -519,7 +548,7 @@ def _describe(errors: Any, data: Any, locate: Locator) -> list[tuple[tuple[int, 
     return out
 
 
-def _message(err: Any, data: Any, keys: tuple) -> str:
+def _message(err: ValidationError, data: Any, keys: ConfigPath) -> str:
     value = _value_at(data, keys)
     if err.validator == "type" and isinstance(value, _Number):
         return f'{value} is a number; quote it ("{value}") so it stays a version'
@@ -549,7 +578,7 @@ def _plain(data: Any) -> Any:
     return data
 
 
-def _value_at(data: Any, keys: tuple) -> Any:
+def _value_at(data: Any, keys: ConfigPath) -> Any:
     for k in keys:
         try:
             data = data[k]
@@ -558,7 +587,7 @@ def _value_at(data: Any, keys: tuple) -> Any:
     return data
 
 
-def _dotted(keys: tuple) -> str:
+def _dotted(keys: ConfigPath) -> str:
     out = ""
     for k in keys:
         out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else str(k))

@@ -152,7 +152,7 @@ def _walk(
     skipped: list[Skipped],
     seen: set[str],
     ignored: tuple[set[str], set[str]] | None = None,
-):
+) -> Iterator[DiscoveredFile]:
     """Walk with plain strings (a Path per file costs more than the prefilter does)."""
     ignored_files, ignored_dirs = ignored or (set(), set())
     real_root = os.path.realpath(root)

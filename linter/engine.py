@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 from linter.analysis.deployment import DeploymentModel
 from linter.checks import CheckContext, load_check
@@ -28,7 +30,7 @@ from linter.discovery import (
 )
 from linter.gitcontext import context_files, grep_files
 from linter.knowledge import KnowledgeBase, load_knowledge
-from linter.model import Applicability, Finding, Level
+from linter.model import Applicability, Finding, Level, Span
 from linter.render import KUSTOMIZATION_NAMES, render_views
 from linter.render import TRIGGERS as RENDER_TRIGGERS
 from linter.render import remap as remap_rendered
@@ -88,7 +90,7 @@ def select_rules(rules: list[Rule], opts: Options) -> list[Rule]:
             continue
         if any(rule.id.startswith(s) or rule.name == s for s in ignore):
             continue
-        setting = cfg.rules.get(rule.id) or cfg.rules.get(rule.name)
+        setting = cfg.rule_setting(rule.id) or cfg.rule_setting(rule.name)
         if setting and setting.level == "off":
             continue
         if setting and setting.level:
@@ -241,7 +243,9 @@ def run(
 
     findings: list[Finding] = []
     errors: list[str] = []
-    shared: dict = {}  # what one check works out for the run, others reuse (see CheckContext)
+    shared: dict[
+        str, Any
+    ] = {}  # what one check works out for the run, others reuse (see CheckContext)
 
     def context(rule: Rule) -> CheckContext:
         return CheckContext(rule=rule, ws=ws, kb=kb, target=target, model=model, cache=shared)
@@ -364,7 +368,7 @@ def _one_per_runtime(findings: list[Finding]) -> list[Finding]:
     """One finding per rule, place and LlamaStack version: a config seen in a plain file and in an
     overlay's build, or read by two servers on one version, is one verdict. The one whose runtime
     is not assumed wins, then the shortest message (a plain file's, without a render label)."""
-    best: dict[tuple, Finding] = {}
+    best: dict[tuple[str, str, Span, str | None], Finding] = {}
     for f in findings:
         version = f.runtime_source.version if f.runtime_source else None
         key = (f.rule, f.path, f.span, version)
@@ -497,7 +501,7 @@ def _run_check(rule: Rule, ctx: CheckContext, errors: list[str]) -> list[Finding
     return out
 
 
-def _file_in_traceback(tb, known: set[str]) -> str | None:
+def _file_in_traceback(tb: TracebackType | None, known: set[str]) -> str | None:
     """The file the innermost frame was working on: a local that is, or has, a known `path`."""
     frames = []
     while tb is not None:
@@ -582,6 +586,7 @@ def _load(
         return
     text, problem = decode_bytes(head)
     if text is None:
+        assert problem is not None  # decode_bytes gives a text or a problem
         ws.problems.append(ParseProblem(f.rel, problem, *decode_position(head)))
         return
     ws.file_texts[f.rel] = text

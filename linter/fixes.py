@@ -14,10 +14,17 @@ import os
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from linter.discovery import overlay_key
 from linter.model import Edit, Finding
 from linter.report.safe_text import printable
+
+if TYPE_CHECKING:
+    from linter.engine import Options, RunResult
+
+#: A finding's identity across passes: rule, path, line, column, message
+FindingKey = tuple[str, str, int, int, str]
 
 
 def select_edits(findings: list[Finding], unsafe: bool) -> dict[str, list[Edit]]:
@@ -81,9 +88,9 @@ class FixOutcome:
     # (after the BOM), line endings already converted to the file's: replaying them on the original
     # text gives the fixed text, so nothing outside them changed
     edits: dict[str, list[list[Edit]]] = field(default_factory=dict)
-    result: object = None  # the RunResult after the last pass (what remains)
+    result: RunResult | None = None  # after the last pass (what remains)
     cwd: Path | None = None  # the working directory of the run (the root of write_refusal)
-    initial: object = None  # the RunResult of the first pass (what was found before fixing)
+    initial: RunResult | None = None  # of the first pass (what was found before fixing)
 
     def changed(self) -> list[str]:
         return [p for p, b in self.overlay.items() if b != self.originals.get(p)]
@@ -163,7 +170,7 @@ def reparses(rel: str, text: str) -> str | None:
 
 
 def fix_repository(
-    opts, unsafe: bool, max_passes: int = MAX_PASSES, given: dict[str, bytes] | None = None
+    opts: Options, unsafe: bool, max_passes: int = MAX_PASSES, given: dict[str, bytes] | None = None
 ) -> FixOutcome:
     """Lint, apply fixes in memory, re-lint, until nothing changes (or the pass cap).
 
@@ -175,9 +182,9 @@ def fix_repository(
     for abspath, data in (given or {}).items():
         out.originals[abspath] = out.overlay[abspath] = data
     opts.overlay = out.overlay
-    refused: set[tuple] = set()
+    refused: set[FindingKey] = set()
     history = _History()
-    applied_keys: set[tuple] = set()
+    applied_keys: set[FindingKey] = set()
     for _ in range(max_passes):
         result = run(opts)
         out.result = result
@@ -347,7 +354,7 @@ def _edit_order(e: Edit) -> tuple[int, int]:
     return (e.start_offset, e.end_offset)
 
 
-def _key(f: Finding) -> tuple:
+def _key(f: Finding) -> FindingKey:
     return (f.rule, f.path, f.span.start.line, f.span.start.column, f.message)
 
 

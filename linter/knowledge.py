@@ -458,13 +458,13 @@ class KnowledgeBase:
 
     # -- images ----------------------------------------------------------------------------------
     @cached_property
-    def _image_res(self) -> list[tuple[ImageFamily, re.Pattern, list[re.Pattern]]]:
+    def _image_res(self) -> list[tuple[ImageFamily, re.Pattern[str], list[re.Pattern[str]]]]:
         return [
             (fam, re.compile(fam.repository), [re.compile(t) for t in fam.tag_patterns])
             for fam in self.images
         ]
 
-    def image_family(self, repository: str) -> tuple[ImageFamily, list[re.Pattern]] | None:
+    def image_family(self, repository: str) -> tuple[ImageFamily, list[re.Pattern[str]]] | None:
         for fam, rx, tags in self._image_res:
             if rx.fullmatch(repository):
                 return fam, tags

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TypedDict
 
 
 class Level(str, Enum):
@@ -89,6 +90,18 @@ class RelatedLocation:
     message: str
 
 
+class RuntimeSourceJson(TypedDict):
+    """`runtime_source` of a finding in the JSON report and SARIF result properties."""
+
+    version: str
+    assumed: bool
+    reason: str
+    server: str | None
+    path: str | None
+    line: int | None
+    via: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class RuntimeSource:
     """Why a finding was judged against its LlamaStack version: the server, where its version was
@@ -103,7 +116,7 @@ class RuntimeSource:
     line: int | None = None
     via: str = ""
 
-    def as_json(self) -> dict:
+    def as_json(self) -> RuntimeSourceJson:
         return {
             "version": self.version,
             "assumed": self.assumed,
@@ -148,5 +161,5 @@ class Finding:
         # surrogatepass: a file name that is not UTF-8 (lone surrogates, PEP 383) hashes too
         return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.span.start.line, self.span.start.column, self.rule, self.message)

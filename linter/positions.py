@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from typing import TYPE_CHECKING
 
 from linter.model import Span
 
@@ -24,7 +25,11 @@ class MappedText:
 
     offsets: list[int] | None
     end_offsets: list[int] | None
-    file_lines: LineIndex
+
+    if TYPE_CHECKING:  # a dataclass field of one source, a cached property of the other
+
+        @property
+        def file_lines(self) -> LineIndex: ...
 
     def file_offset(self, index: int) -> int:
         if self.offsets is None:
@@ -37,6 +42,7 @@ class MappedText:
             return end_index
         if end_index <= 0:
             return self.offsets[0]
+        assert self.end_offsets is not None  # set together with `offsets`
         return self.end_offsets[min(end_index, len(self.end_offsets)) - 1]
 
     def span_of_indices(self, start: int, end: int) -> Span:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -102,7 +103,7 @@ class Rule:
     fix: RuleFix = field(default_factory=RuleFix)
     precision: Literal["very-high", "high", "medium", "low"] = "high"
 
-    def triggers_for(self, kind: str) -> list[str]:
+    def triggers_for(self, kind: FileKind) -> list[str]:
         if isinstance(self.triggers, dict):
             return self.triggers.get(kind, [])
         return self.triggers if kind in self.file_kinds else []
@@ -122,7 +123,7 @@ class Rule:
         return text[start : end if end >= 0 else len(text)].strip()
 
 
-class _Fields(dict):
+class _Fields(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         # the pack's templates were checked against the check's fields when it loaded, and the
         # check may only fill declared fields: a missing one is a bug of the check
@@ -160,7 +161,11 @@ def load_rule_file(path: Path, trusted: bool = False) -> Rule:
     return rule
 
 
-def _kind_problems(data: object, locate) -> list[str]:
+#: (key path) -> 1-based line of that key in a rule file
+Locator = Callable[[tuple[str, ...]], int]
+
+
+def _kind_problems(data: object, locate: Locator) -> list[str]:
     """The check kind exists, its parameters are the kind's, its templates use filled fields."""
     from linter.checks.kinds import CHECK_KINDS, COMMON_FIELDS, params_problems, template_fields
 
@@ -194,7 +199,7 @@ def _kind_problems(data: object, locate) -> list[str]:
     return out
 
 
-def _locator(text: str):
+def _locator(text: str) -> Locator:
     """(key path) -> 1-based line of that key in a YAML text (1 when it cannot be found)."""
     from linter.sources import yaml as y
 
@@ -203,7 +208,7 @@ def _locator(text: str):
     except y.YamlParseError:
         docs = []
 
-    def locate(keys: tuple) -> int:
+    def locate(keys: tuple[str, ...]) -> int:
         node = docs[0] if docs else None
         line = 1
         for key in keys:

@@ -25,12 +25,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from linter.discovery import file_kind
-from linter.model import Edit, Finding, Fix, Span
+from linter.model import Applicability, Edit, Finding, Fix, Span
 from linter.positions import LineIndex, line_index
 
 if TYPE_CHECKING:
     from linter.checks import CheckContext
     from linter.rulepack import Rule
+    from linter.sources.python import PythonSource
+    from linter.sources.yaml import YamlSource
     from linter.workspace import Workspace
 
 ANNOTATION = "stackalign.io/ignore"
@@ -318,12 +320,12 @@ def _identity(i: int) -> int:
     return i
 
 
-def _embedded_sources(ws: Workspace, marked: set[str]) -> Iterator:
+def _embedded_sources(ws: Workspace, marked: set[str]) -> Iterator[YamlSource | PythonSource]:
     """Documents and programs embedded in a string of a file that holds a directive."""
     if not marked:
         return
     seen: set[int] = set()
-    candidates: list = [rc.source for rc in ws.run_configs]
+    candidates: list[YamlSource | PythonSource] = [rc.source for rc in ws.run_configs]
     candidates += [p.program for p in ws.compiled_programs() if p.path in marked]
     for src in candidates:
         if src.path not in marked or getattr(src, "offsets", None) is None or id(src) in seen:
@@ -341,7 +343,7 @@ def _annotations(ws: Workspace, marked: set[str]) -> Iterator[Suppression]:
         value = y.get(obj.get("metadata"), "annotations")
         node = y.get(value, ANNOTATION)
         text = y.text(node)
-        if not text:
+        if node is None or not text:
             continue
         span = obj.source.span(node)
         start, end = obj.source.offsets_of(obj.node)
@@ -527,7 +529,7 @@ def _fix(s: Suppression, flagged: list[int], all_unused: bool, text: str) -> Fix
         )
         for start, end in ranges
     ]
-    return Fix(applicability="safe", description=description, edits=edits)
+    return Fix(applicability=Applicability.safe, description=description, edits=edits)
 
 
 def _token_removals(s: Suppression, flagged: list[int]) -> list[tuple[int, int]]:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from yaml.nodes import MappingNode, Node
+from yaml.nodes import Node
 
-from linter.knowledge import KnowledgeBase, PlatformRelease
+from linter.knowledge import ImageFamily, KnowledgeBase, PlatformRelease
 from linter.model import Span
 from linter.sources import yaml as y
 from linter.versions import Version, try_parse
 from linter.workspace import K8sObject, Workspace
+
+if TYPE_CHECKING:
+    from linter.config import TargetKey
 
 TARGET_KEYS = ("rhoai", "odh", "llamastack")
 
@@ -35,7 +40,7 @@ class Target:
     alternatives: list[str] = field(default_factory=list)
     unknown: bool = False  # a target was given or detected but the knowledge base lacks it
     source_path: str | None = None
-    source_span: object = None
+    source_span: Span | None = None
 
     @property
     def label(self) -> str:
@@ -44,7 +49,7 @@ class Target:
         name = {"rhoai": "RHOAI", "odh": "ODH", "llamastack": "LlamaStack"}[self.platform]
         return f"{name} {self.version}"
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, str | None]:
         return {
             "platform": self.platform,
             "version": self.version,
@@ -86,15 +91,18 @@ class Runtime:
 
 
 # -- target resolution ------------------------------------------------------------------------------
-def target_from_setting(setting: dict[str, str], source: str, kb: KnowledgeBase) -> Target | None:
+def target_from_setting(
+    setting: Mapping[str, str] | Mapping[TargetKey, str], source: str, kb: KnowledgeBase
+) -> Target | None:
     """A target given as {platform: release} or {llamastack: version} (CLI or config)."""
     if not setting:
         return None
+    given: dict[str, str] = dict(setting.items())
     platform_keys = [k for k in setting if k in ("rhoai", "odh")]
     platform = platform_keys[0] if platform_keys else None
     ls = setting.get("llamastack")
     if platform:
-        t = _platform_target(platform, str(setting[platform]), source, kb)
+        t = _platform_target(platform, str(given[platform]), source, kb)
         if ls:
             _override_llamastack(t, ls, kb)
             if t.release is None and not t.note:
@@ -141,7 +149,7 @@ class _Candidate:
     column: int
     what: str
     note: str = ""
-    span: object = None
+    span: Span | None = None
 
 
 def detect_target(ws: Workspace, kb: KnowledgeBase) -> Target:
@@ -204,11 +212,14 @@ def _subscription_candidates(ws: Workspace, kb: KnowledgeBase) -> list[_Candidat
     return out
 
 
-def _csv_candidate(pid: str, node: Node | None, source: y.YamlSource, kb: KnowledgeBase):
+def _csv_candidate(
+    pid: str, node: Node | None, source: y.YamlSource, kb: KnowledgeBase
+) -> _Candidate | None:
     value = y.text(node)
-    if not value:
+    if node is None or not value:
         return None
     platform = kb.platform(pid)
+    assert platform is not None  # pid is the id of one of kb.platforms
     for prefix in platform.csv_prefixes:
         m = re.fullmatch(re.escape(prefix) + r"\.v?(\d+)\.(\d+)(?:\.\d+.*)?", value)
         if m:
@@ -227,11 +238,14 @@ def _csv_candidate(pid: str, node: Node | None, source: y.YamlSource, kb: Knowle
     return None
 
 
-def _channel_candidate(pid: str, node: Node | None, source: y.YamlSource, kb: KnowledgeBase):
+def _channel_candidate(
+    pid: str, node: Node | None, source: y.YamlSource, kb: KnowledgeBase
+) -> _Candidate | None:
     value = y.text(node)
-    if not value:
+    if node is None or not value:
         return None
     platform = kb.platform(pid)
+    assert platform is not None  # pid is the id of one of kb.platforms
     span = source.span(node)
     m = re.fullmatch(platform.channel_pattern, value)
     if m:
@@ -343,7 +357,7 @@ class ImageInfo:
     repository: str
     tag: str | None
     digest: str | None
-    family: object = None  # ImageFamily
+    family: ImageFamily | None = None
     llamastack: Version | None = None
     problem: str | None = None  # why the version cannot be read
 
@@ -392,7 +406,7 @@ def parse_image(ref: str, kb: KnowledgeBase) -> ImageInfo:
     return info
 
 
-def cr_distribution(cr: K8sObject) -> tuple[MappingNode | None, Node | None, Node | None]:
+def cr_distribution(cr: K8sObject) -> tuple[Node | None, Node | None, Node | None]:
     dist = cr.get("spec", "server", "distribution")
     return dist, y.get(dist, "name"), y.get(dist, "image")
 

@@ -16,19 +16,26 @@ import typing
 from collections.abc import Callable
 from dataclasses import field
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 T = TypeVar("T")
 
 #: `__pydantic_config__` of a file format: unknown keys are errors
 STRICT: dict[str, Any] = {"extra": "forbid"}
 
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}  # built once per class (pydantic is slow to build)
 
-@cache
-def _adapter(cls: type) -> Any:
-    from pydantic import TypeAdapter
 
-    return TypeAdapter(cls)
+def _adapter(cls: type[T]) -> TypeAdapter[T]:
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        from pydantic import TypeAdapter
+
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
 
 
 def validate(cls: type[T], data: Any) -> T:
@@ -36,6 +43,10 @@ def validate(cls: type[T], data: Any) -> T:
     return _adapter(cls).validate_python(data)
 
 
+@overload
+def construct(cls: type[T], data: Any) -> T: ...
+@overload
+def construct(cls: Any, data: Any) -> Any: ...
 def construct(cls: Any, data: Any) -> Any:
     """An instance of `cls` from data already known to be valid (stackalign's own rule pack and
     knowledge base, which the test suite validates with `validate`): dataclasses, lists, dicts,
@@ -57,7 +68,7 @@ def construct(cls: Any, data: Any) -> Any:
     if origin is dict:
         key, value = typing.get_args(cls) or (Any, Any)
         return {construct(key, k): construct(value, v) for k, v in data.items()}
-    if dataclasses.is_dataclass(cls) and isinstance(data, dict):
+    if isinstance(cls, type) and dataclasses.is_dataclass(cls) and isinstance(data, dict):
         hints = _hints(cls)
         names = {f.name for f in dataclasses.fields(cls) if f.init}
         kwargs = {}
@@ -131,7 +142,7 @@ def error_lines(exc: Exception) -> list[str]:
     return lines
 
 
-def _dotted(loc: tuple) -> str:
+def _dotted(loc: tuple[str | int, ...]) -> str:
     out = ""
     for part in loc:
         text = str(part)[:40]

@@ -36,7 +36,7 @@ class Version:
             raise ValueError(f"not a version: {text!r}")
         return v
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[tuple[int, ...], tuple[int, int], int, str]:
         release = self.release + (0,) * (4 - len(self.release))
         pre = self.pre if self.pre is not None else (9, 0)
         return (release, pre, 1 if self.local else 0, self.local or "")
@@ -107,7 +107,7 @@ def closest(wanted: str, known: list[str]) -> str | None:
     if w is None:
         return known[-1]
 
-    def distance(k: str) -> tuple:
+    def distance(k: str) -> tuple[int, ...]:
         kv = Version.parse(k)
         a = w.release + (0,) * (4 - len(w.release))
         b = kv.release + (0,) * (4 - len(kv.release))

@@ -6,12 +6,20 @@ Built once per run from the parsed sources; checks read it and never parse anyth
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from yaml.nodes import MappingNode, Node
 
 from linter.sources import yaml as y
+
+if TYPE_CHECKING:
+    from linter.render import RenderState
+    from linter.sources.compiled import CompiledProgram
+    from linter.sources.python import PythonSource
+    from linter.sources.shell import ShellSource
+    from linter.sources.textfile import TextSource
 
 EMBEDDED_SUFFIXES = (".yaml", ".yml")
 #: the run config's own file name (a ConfigMap key of that name that does not parse is SA001)
@@ -84,21 +92,21 @@ class Workspace:
     objects: list[K8sObject] = field(default_factory=list)
     run_configs: list[RunConfig] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
-    python_sources: list = field(default_factory=list)
-    other_sources: list = field(default_factory=list)
+    python_sources: list[PythonSource] = field(default_factory=list)
+    other_sources: list[ShellSource | TextSource] = field(default_factory=list)
     file_texts: dict[str, str] = field(default_factory=dict)
     raw_bytes: dict[str, bytes] = field(default_factory=dict)  # the bytes decoded into file_texts
     files_seen: int = 0
     files_parsed: int = 0
     pending: dict[str, str] = field(default_factory=dict)  # read, not parsed yet (lazy rules)
-    renders: Any = None  # linter.render.RenderState: Helm renders and kustomize builds
-    _programs: dict[int, list] = field(default_factory=dict, repr=False)
+    renders: RenderState | None = None  # Helm renders and kustomize builds
+    _programs: dict[int, list[CompiledProgram]] = field(default_factory=dict, repr=False)
 
-    def compiled_programs(self) -> list:
+    def compiled_programs(self) -> list[CompiledProgram]:
         """Programs embedded in compiled KFP pipelines, decoded and parsed once per run."""
         from linter.sources.compiled import find_programs
 
-        out = []
+        out: list[CompiledProgram] = []
         for s in self.yaml_sources:
             if id(s) not in self._programs:
                 self._programs[id(s)] = find_programs(s)
@@ -139,7 +147,7 @@ class Workspace:
         reason = f"`{action[0]}` at line {line}{extra}"
         self.problems.append(ParseProblem(rel, reason, line, col, variant="template"))
 
-    def load_pending(self, accept) -> None:
+    def load_pending(self, accept: Callable[[str], bool]) -> None:
         """Parse the files kept for lazy rules whose text `accept` approves."""
         for rel in [r for r, text in self.pending.items() if accept(text)]:
             self.add_yaml_text(rel, self.pending.pop(rel))
@@ -164,6 +172,8 @@ class Workspace:
 
     def _add_configmap_configs(self, cm: K8sObject) -> None:
         data = cm.get("data")
+        if not isinstance(data, MappingNode):
+            return  # no entries
         for key_node, value in y.items(data):
             key = key_node.value
             if not isinstance(key, str) or not key.endswith(EMBEDDED_SUFFIXES):

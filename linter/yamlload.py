@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linter.safefile import MIB, UnsafeFile, read_regular_file
+
+if TYPE_CHECKING:
+    from linter.sources.yaml import PositionedLoader
 
 MAX_DATA_FILE_BYTES = 4 * MIB  # the largest bundled data file is about 22 KB
 
@@ -25,10 +28,10 @@ class DataFileError(Exception):
 
 
 @lru_cache(maxsize=1)
-def _data_loader():
-    from linter.sources.yaml import _loader_class
+def _data_loader() -> type[PositionedLoader]:
+    from linter.sources.yaml import PositionedLoader
 
-    return _loader_class()  # a SafeLoader: plain data only, tags never construct objects
+    return PositionedLoader  # a SafeLoader: plain data only, tags never construct objects
 
 
 def load_data_text(text: str) -> Any:

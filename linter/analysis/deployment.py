@@ -321,7 +321,14 @@ class DeploymentModel:
                     return tok
         return None
 
-    def _version(self, server: Server, image, image_node, container: Node, command: str) -> None:
+    def _version(
+        self,
+        server: Server,
+        image: str | None,
+        image_node: Node | None,
+        container: Node,
+        command: str,
+    ) -> None:
         if image:
             self._version_from_image(server, image, image_node)
             if server.version is not None:
@@ -698,20 +705,20 @@ def _mounts(volumes: Node | None, mounts: Node | None) -> list[tuple[str, str | 
             by_volume[y.text(y.get(vol, "name")) or ""] = (name, items)
     out: list[tuple[str, str | None, str]] = []
     for m in y.seq(mounts):
-        vol = by_volume.get(y.text(y.get(m, "name")) or "")
+        volume = by_volume.get(y.text(y.get(m, "name")) or "")
         path = y.text(y.get(m, "mountPath"))
-        if vol is None or not path:
+        if volume is None or not path:
             continue
-        name, items = vol
+        config_map, keys = volume
         sub = y.text(y.get(m, "subPath"))
         if sub:
-            key = next((k for k, p in items.items() if p == sub), sub)
-            out.append((name, key, path))
-        elif items:
-            for key, rel in items.items():
-                out.append((name, key, posixpath.join(path, rel)))
+            key = next((k for k, p in keys.items() if p == sub), sub)
+            out.append((config_map, key, path))
+        elif keys:
+            for key, rel in keys.items():
+                out.append((config_map, key, posixpath.join(path, rel)))
         else:
-            out.append((name, None, path))
+            out.append((config_map, None, path))
     return out
 
 

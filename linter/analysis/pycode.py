@@ -11,10 +11,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from linter.model import Edit, Fix, Span
+from linter.model import Applicability, Edit, Fix, Span
 from linter.sources.compiled import CompiledProgram, reemit_program
 from linter.sources.python import PythonSource
+
+if TYPE_CHECKING:
+    from linter.workspace import Workspace
 
 
 @dataclass
@@ -60,7 +64,7 @@ class CodeUnit:
             return start + col_offset
         return start + len(line.encode("utf-8")[:col_offset].decode("utf-8", "ignore"))
 
-    def node_range(self, node: ast.AST) -> tuple[int, int]:
+    def node_range(self, node: ast.expr | ast.stmt) -> tuple[int, int]:
         start = self.index(node.lineno, node.col_offset)
         end_line = getattr(node, "end_lineno", None) or node.lineno
         end_col = getattr(node, "end_col_offset", None)
@@ -70,12 +74,17 @@ class CodeUnit:
     def span(self, start: int, end: int) -> Span:
         return self.source.span_of_indices(start, end)
 
-    def segment(self, node: ast.AST) -> str:
+    def segment(self, node: ast.expr | ast.stmt) -> str:
         start, end = self.node_range(node)
         return self.text[start:end]
 
     # -- fixes -----------------------------------------------------------------------------------
-    def fix(self, new_text: str, description: str, applicability: str = "safe") -> Fix | None:
+    def fix(
+        self,
+        new_text: str,
+        description: str,
+        applicability: Applicability = Applicability.safe,
+    ) -> Fix | None:
         """A fix that makes the program read `new_text` (None when it cannot be written back)."""
         if new_text == self.text:
             return None
@@ -117,11 +126,11 @@ def minimal_edit(old: str, new: str) -> tuple[int, int, str]:
     return prefix, len(old) - suffix, new[prefix : len(new) - suffix]
 
 
-def file_units(ws) -> list[CodeUnit]:
+def file_units(ws: Workspace) -> list[CodeUnit]:
     return [CodeUnit(src) for src in ws.python_sources]
 
 
-def compiled_units(ws) -> list[CodeUnit]:
+def compiled_units(ws: Workspace) -> list[CodeUnit]:
     return [CodeUnit(p.program, p) for p in ws.compiled_programs()]
 
 

@@ -19,10 +19,18 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+if TYPE_CHECKING:
+    from linter.sources.yaml import YamlSource
+    from linter.sources.yamlscalar import DecodedScalar
+
+#: Character index of a string -> file offset (of its raw text's start, or just past its end).
+OffsetMap = Callable[[int], int]
 
 #: Where a requirement was declared (shown in messages).
 WHERE = {
@@ -116,8 +124,24 @@ def parse_requirement(text: str) -> tuple[str, int, int, str, int, int] | None:
     return m.group(), m.start(), m.end(), re.sub(r"\s+", "", stripped), s, s + len(stripped)
 
 
+def _offset_from(start: int) -> OffsetMap:
+    """Offsets of a string written as is from file offset `start` (one character each)."""
+    return lambda i: start + i
+
+
+def _offset_within(offset_of: OffsetMap, start: int) -> OffsetMap:
+    """Offsets of the part of a string that starts at its character `start`."""
+    return lambda i: offset_of(start + i)
+
+
 def _requirement(
-    path: str, text: str, offset_of, names: set[str], origin: str, logical: str, end_of=None
+    path: str,
+    text: str,
+    offset_of: OffsetMap,
+    names: set[str],
+    origin: str,
+    logical: str,
+    end_of: OffsetMap | None = None,
 ) -> Requirement | None:
     """A Requirement from a string whose character i starts at file offset `offset_of(i)` and
     whose raw text ends at `end_of(i)` (default: one character later)."""
@@ -164,7 +188,7 @@ def from_requirements_file(
         cut = re.search(r"\s--?[A-Za-z]", body)  # per-requirement options: `--hash=...`
         body = body[: cut.start()] if cut else body
         req = _requirement(
-            path, body, lambda i, s=start: s + i, names, "requirements", f"{path}:{number}"
+            path, body, _offset_from(start), names, "requirements", f"{path}:{number}"
         )
         if req:
             reqs.append(req)
@@ -205,7 +229,7 @@ def from_pyproject(path: str, text: str, names: set[str]) -> list[Requirement]:
                 continue
             for n, (value, s, _e) in enumerate(_toml_array_strings(text, at)):
                 req = _requirement(
-                    path, value, lambda i, s=s: s + i, names, "pyproject", f"[{table}].{key}[{n}]"
+                    path, value, _offset_from(s), names, "pyproject", f"[{table}].{key}[{n}]"
                 )
                 if req:
                     out.append(req)
@@ -341,7 +365,7 @@ def from_setup_cfg(path: str, text: str, names: set[str]) -> list[Requirement]:
         req = _requirement(
             path,
             value,
-            lambda i, s=start + value_start: s + i,
+            _offset_from(start + value_start),
             names,
             "setupcfg",
             f"[{section}].{key}",
@@ -353,8 +377,8 @@ def from_setup_cfg(path: str, text: str, names: set[str]) -> list[Requirement]:
 
 # -- pip install command lines ----------------------------------------------------------------------
 def from_pip_commands(
-    path: str, text: str, offset_of, names: set[str], origin: str, logical: str,
-    start: int = 0, end: int | None = None, end_of=None,
+    path: str, text: str, offset_of: OffsetMap, names: set[str], origin: str, logical: str,
+    start: int = 0, end: int | None = None, end_of: OffsetMap | None = None,
 ) -> tuple[list[Requirement], list[str]]:  # fmt: skip
     """Requirements in every `pip install` of text[start:end] (and the `-r` files named)."""
     reqs: list[Requirement] = []
@@ -378,8 +402,8 @@ def from_pip_commands(
             if tok.start < 0:
                 continue
             req = _requirement(
-                path, tok.value, lambda i, s=tok.start: offset_of(s + i), names, origin, logical,
-                (lambda i, s=tok.start: end_of(s + i)) if end_of else None,
+                path, tok.value, _offset_within(offset_of, tok.start), names, origin,
+                logical, _offset_within(end_of, tok.start) if end_of else None,
             )  # fmt: skip
             if req:
                 reqs.append(req)
@@ -483,7 +507,7 @@ def from_notebook(path: str, text: str, names: set[str]) -> list[Requirement]:
 
 # -- Python (KFP components) -----------------------------------------------------------------------
 def from_python(
-    path: str, text: str, tree: ast.Module, index_of, names: set[str]
+    path: str, text: str, tree: ast.Module, index_of: Callable[[int, int], int], names: set[str]
 ) -> list[Requirement]:
     """`packages_to_install=[...]` keyword arguments (KFP `@dsl.component`, `create_component_from_func`).
     `index_of(lineno, col_offset)` turns an `ast` position into a text index."""
@@ -507,7 +531,7 @@ def from_python(
                 continue  # escapes: the text is not the value, positions would be guessed
             content_start = start + q.end()
             req = _requirement(
-                path, content, lambda i, s=content_start: s + i, names, "kfp",
+                path, content, _offset_from(content_start), names, "kfp",
                 f"packages_to_install[{n}]",
             )  # fmt: skip
             if req:
@@ -516,7 +540,7 @@ def from_python(
 
 
 # -- YAML (compiled pipelines, workloads) -----------------------------------------------------------
-def from_yaml(source, names: set[str]) -> list[Requirement]:
+def from_yaml(source: YamlSource, names: set[str]) -> list[Requirement]:
     """`pip install` lines in the string scalars of a YAML file (a compiled pipeline's executor
     command, a Job's `args`), located in the file through the scalar's escapes and folds."""
     from linter.sources.yamlscalar import ScalarDecodeError, decode_scalar, end_of_char
@@ -541,10 +565,10 @@ def from_yaml(source, names: set[str]) -> list[Requirement]:
         if dec.value != value:
             continue  # the decoder must agree with the parser: never guess positions
 
-        def offset(i: int, dec=dec) -> int:
+        def offset(i: int, dec: DecodedScalar = dec) -> int:
             return source.file_offset(dec.src[i])
 
-        def end(i: int, dec=dec) -> int:
+        def end(i: int, dec: DecodedScalar = dec) -> int:
             return source.file_end_offset(end_of_char(dec, i))
 
         found, _ = from_pip_commands(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from linter.checks.kinds import CHECK_KINDS, COMMON_FIELDS
-from linter.model import Finding, Fix, RelatedLocation, RuntimeSource, Span
+from linter.model import Finding, Fix, Level, RelatedLocation, RuntimeSource, Span
 from linter.validation import construct
 
 if TYPE_CHECKING:
@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
 def load_check(kind: str) -> Callable[[CheckContext], Iterable[Finding]]:
     module, _, func = CHECK_KINDS[kind].target.partition(":")
-    return getattr(importlib.import_module(module), func)
+    check: Callable[[CheckContext], Iterable[Finding]] = getattr(
+        importlib.import_module(module), func
+    )
+    return check
 
 
 _PARAMS: dict[int, Any] = {}  # id(rule) -> its typed parameters, built once per rule object
@@ -97,7 +100,7 @@ class CheckContext:
         return Finding(
             rule=self.rule.id,
             name=self.rule.name,
-            level=level or self.rule.level,
+            level=Level(level) if level else self.rule.level,
             message=message,
             path=path,
             span=span,

@@ -10,8 +10,9 @@ Which facts apply depends on the runtime: version boundaries come from rules/kno
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict, TypeVar
 
 from linter.analysis.pycode import (
     CodeUnit,
@@ -25,6 +26,11 @@ from linter.analysis.pycode import (
 from linter.checks import CheckContext
 from linter.model import Finding, Fix
 from linter.target import Runtime
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    _Item = TypeVar("_Item", cst.BaseDictElement, cst.Arg)  # a Dict's entry, a Call's argument
 
 KEY = "stored_chunk_id"
 NEW_KEY = "chunk_id"
@@ -43,7 +49,7 @@ def code_runtimes(ctx: CheckContext, unit: CodeUnit) -> list[Runtime]:
 class KeyUse:
     """One `stored_chunk_id` key: its literal or keyword node and how it can be fixed."""
 
-    node: ast.AST  # the key string, the keyword, or the subscript's slice
+    node: ast.expr | ast.keyword  # the key string, the keyword, or the subscript's slice
     start: int  # program range of the key token itself
     end: int
     container: ast.AST | None  # the Dict / Call holding it (None for a subscript assignment)
@@ -63,11 +69,14 @@ def _stored_chunk_id(ctx: CheckContext, units: list[CodeUnit]) -> Iterator[Findi
     for unit in units:
         if KEY not in unit.text:
             continue
-        for runtime in code_runtimes(ctx, unit) or [None]:
+        runtimes: list[Runtime | None] = [*code_runtimes(ctx, unit)]
+        for runtime in runtimes or [None]:
             yield from _stored_chunk_id_in(ctx, unit, runtime)
 
 
-def _stored_chunk_id_in(ctx: CheckContext, unit: CodeUnit, runtime: Runtime | None):
+def _stored_chunk_id_in(
+    ctx: CheckContext, unit: CodeUnit, runtime: Runtime | None
+) -> Iterator[Finding]:
     variant, facts = _chunk_variant(ctx, runtime)
     parents = unit.parents
     for use in _key_uses(unit):
@@ -87,17 +96,26 @@ def _stored_chunk_id_in(ctx: CheckContext, unit: CodeUnit, runtime: Runtime | No
         )
 
 
-def _chunk_variant(ctx: CheckContext, runtime: Runtime | None) -> tuple[str, dict[str, str]]:
+class _ChunkFacts(TypedDict):
+    """Message fields of every SA301/SA302 finding: the versions of the chunk id facts."""
+
+    id_since: str
+    alias_since: str
+    alias_until: str
+    required_since: str
+
+
+def _chunk_variant(ctx: CheckContext, runtime: Runtime | None) -> tuple[str, _ChunkFacts]:
     kb = ctx.kb
     id_field = kb.fact("chunk.id-field")
     alias = kb.fact("chunk.stored-chunk-id-alias")
     required = kb.fact("chunk.id-required")
-    facts = {
-        "id_since": id_field.since or "",
-        "alias_since": alias.since or "",
-        "alias_until": alias.until or "",
-        "required_since": required.since or "",
-    }
+    facts = _ChunkFacts(
+        id_since=id_field.since or "",
+        alias_since=alias.since or "",
+        alias_until=alias.until or "",
+        required_since=required.since or "",
+    )
     if runtime is None:
         return "no_runtime", facts
     if required.present(runtime.version):
@@ -132,7 +150,7 @@ def _key_uses(unit: CodeUnit) -> Iterator[KeyUse]:
             if KEY not in keys or not (chunky or "content" in keys):
                 continue
             for key in node.keys:
-                if str_value(key) == KEY:
+                if key is not None and str_value(key) == KEY:
                     start, end = unit.node_range(key)
                     yield KeyUse(key, start, end, node, NEW_KEY in keys)
         elif isinstance(node, ast.Call):
@@ -186,7 +204,7 @@ def _remove_with_libcst(unit: CodeUnit, use: KeyUse) -> str | None:
         pos = positions.get(node)
         return pos is not None and (pos.start.line, pos.start.column + 1) == (line, col)
 
-    def without(items, is_key):
+    def without(items: Sequence[_Item], is_key: Callable[[_Item], bool]) -> list[_Item] | None:
         """The sequence without the matching item; the last one keeps the removed one's comma."""
         for i, item in enumerate(items):
             if is_key(item):
@@ -199,27 +217,32 @@ def _remove_with_libcst(unit: CodeUnit, use: KeyUse) -> str | None:
     class Remove(cst.CSTTransformer):
         done = False
 
-        def leave_Dict(self, original, updated):
+        def leave_Dict(self, original: cst.Dict, updated: cst.Dict) -> cst.Dict:
             rest = without(updated.elements, lambda e: hasattr(e, "key") and at_key_of(original, e))
             if rest is None:
                 return updated
             Remove.done = True
             return updated.with_changes(elements=rest)
 
-        def leave_Call(self, original, updated):
+        def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
             rest = without(updated.args, lambda a: a.keyword is not None and at_key_of(original, a))
             if rest is None:
                 return updated
             Remove.done = True
             return updated.with_changes(args=rest)
 
-    def at_key_of(original, item) -> bool:
+    def at_key_of(original: cst.Dict | cst.Call, item: cst.BaseDictElement | cst.Arg) -> bool:
         """`item` (of the updated node) matches the key at the finding's position."""
-        items = original.elements if hasattr(original, "elements") else original.args
+        items = original.elements if isinstance(original, cst.Dict) else original.args
         for orig in items:
             if orig.deep_equals(item):
-                node = orig.key if hasattr(orig, "key") else orig.keyword
-                if at_key(node):
+                if isinstance(orig, cst.DictElement):
+                    node: cst.CSTNode | None = orig.key
+                elif isinstance(orig, cst.Arg):
+                    node = orig.keyword
+                else:
+                    continue  # `**mapping` has no key
+                if node is not None and at_key(node):
                     return True
         return False
 
@@ -249,7 +272,9 @@ def chunk_id_not_string(ctx: CheckContext) -> Iterator[Finding]:
             yield from _chunk_id_not_string_in(ctx, unit, runtime)
 
 
-def _chunk_id_not_string_in(ctx: CheckContext, unit: CodeUnit, runtime: Runtime):
+def _chunk_id_not_string_in(
+    ctx: CheckContext, unit: CodeUnit, runtime: Runtime
+) -> Iterator[Finding]:
     kb = ctx.kb
     is_string = kb.fact("chunk.id-is-string")
     if not is_string.present(runtime.version):
@@ -289,7 +314,7 @@ def _chunk_id_not_string_in(ctx: CheckContext, unit: CodeUnit, runtime: Runtime)
         )
 
 
-def _chunk_id_values(tree: ast.AST, parents: dict[int, ast.AST]) -> Iterator[tuple[ast.AST, str]]:
+def _chunk_id_values(tree: ast.AST, parents: dict[int, ast.AST]) -> Iterator[tuple[ast.expr, str]]:
     """(value, 'metadata' | 'chunk') for every `chunk_id` given in chunk metadata or a chunk."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from linter.analysis import requirements as reqs
 from linter.checks import CheckContext
 from linter.knowledge import ClientRelease, ClientSkew, SkewPair, SkewServer
-from linter.model import Edit, Finding, Fix, Span
+from linter.model import Applicability, Edit, Finding, Fix, Span
 from linter.positions import line_index
 from linter.sources.textfile import TextSource
 from linter.target import Runtime
@@ -199,7 +199,7 @@ def _fix(req: reqs.Requirement, text: str, matching: str | None) -> Fix | None:
         text=new,
     )
     return Fix(
-        applicability="unsafe",
+        applicability=Applicability.unsafe,
         description=f"pin `{CLIENT}{new}`, the server's own client line",
         edits=[edit],
     )
@@ -226,7 +226,7 @@ def _requirements_by_file(ctx: CheckContext) -> dict[str, list[reqs.Requirement]
         elif kind == "containerfile":
             found, refs = reqs.from_containerfile(src.path, src.text, names)
             references.extend(refs)
-        elif kind == "notebook":
+        elif kind == "notebook" and isinstance(src, TextSource):  # the only kind with notebooks
             found = _notebook(ctx, src)
         if found:
             out.setdefault(src.path, []).extend(found)

@@ -12,12 +12,13 @@ import posixpath
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import TypedDict
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from linter.analysis.deployment import CR_KIND, user_config_name
 from linter.checks import CheckContext
-from linter.model import Finding, Fix, RelatedLocation
+from linter.model import Applicability, Finding, Fix, RelatedLocation
 from linter.render import same_view
 from linter.sources import yaml as y
 from linter.workspace import K8sObject
@@ -33,9 +34,9 @@ def user_config_key(ctx: CheckContext) -> Iterator[Finding]:
     want = release.config_key
     for cr in ctx.ws.objects_of(CR_KIND):
         name = user_config_name(cr)
-        if not name:
-            continue
         ref_node = cr.get("spec", "server", "userConfig", "configMapName")
+        if not name or ref_node is None:  # the name is that node's text
+            continue
         related = [
             RelatedLocation(
                 path=cr.path,
@@ -53,7 +54,15 @@ def user_config_key(ctx: CheckContext) -> Iterator[Finding]:
             yield from _generator_key(ctx, gen_obj, gen, name, want, related)
 
 
-def _fields(ctx: CheckContext, want: str, key: str) -> dict[str, str]:
+class _KeyFields(TypedDict):
+    """Message fields of every SA206 finding."""
+
+    key: str
+    expected: str
+    operator: str
+
+
+def _fields(ctx: CheckContext, want: str, key: str) -> _KeyFields:
     release = ctx.target.release
     return {"key": key, "expected": want, "operator": release.operator if release else ""}
 
@@ -69,7 +78,7 @@ def _configmap_key(
     if other is None:
         yield ctx.finding(
             cm.path,
-            cm.source.span(y.get_item(cm.node, "data")[0]),
+            cm.source.span(_data_key(cm)),
             "no_config",
             logical=f"{cm.ref}:data",
             snippet=",".join(sorted(keys)),
@@ -90,10 +99,17 @@ def _configmap_key(
     )
 
 
+def _data_key(cm: K8sObject) -> Node:
+    """The `data` key of a ConfigMap whose `data` mapping was read."""
+    item = y.get_item(cm.node, "data")
+    assert item is not None  # the caller found `data` through cm.get("data")
+    return item[0]
+
+
 def _rename(src: y.YamlSource, start: int, end: int, text: str, style: str | None) -> Fix:
     quoted = f"{style}{text}{style}" if style in ('"', "'") else text
     return Fix(
-        applicability="safe",
+        applicability=Applicability.safe,
         description=f"rename the key to `{text}`",
         edits=[src.edit(start, end, quoted)],
     )
@@ -114,7 +130,7 @@ def _generator_key(
     want: str,
     related: list[RelatedLocation],
 ) -> Iterator[Finding]:
-    entries: list[tuple[str, ScalarNode, str, str]] = []  # (key, node, raw, kind)
+    entries: list[tuple[str, Node, str, str]] = []  # (key, node, raw, kind)
     for f in y.seq(y.get(gen, "files")):
         spec = y.text(f) or ""
         key = spec.partition("=")[0] if "=" in spec else posixpath.basename(spec)
@@ -126,9 +142,11 @@ def _generator_key(
     if want in keys or not entries:
         return
     match = next((e for e in entries if e[0] in CONFIG_KEYS), None)
-    if match is None or match[3] != "files" or not isinstance(match[1], ScalarNode):
+    if match is None:
         return
-    key, node, spec, _ = match
+    key, node, spec, kind = match
+    if kind != "files" or not isinstance(node, ScalarNode):
+        return
     new_spec = f"{want}={spec.partition('=')[2]}" if "=" in spec else f"{want}={spec}"
     fix = None
     if y.text(node) == spec and not node.style:

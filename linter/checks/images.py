@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, TypedDict
+
+from yaml.nodes import Node
 
 from linter.analysis.deployment import CR_KIND
 from linter.checks import CheckContext
-from linter.model import Finding, Fix
+from linter.model import Applicability, Finding, Fix
 from linter.sources import yaml as y
-from linter.target import cr_distribution, parse_image
+from linter.target import ImageInfo, cr_distribution, parse_image
 from linter.workspace import K8sObject
 
+if TYPE_CHECKING:
+    from typing import Unpack
 
-def _images(ctx: CheckContext) -> Iterator[tuple[K8sObject, object, object]]:
+
+def _images(ctx: CheckContext) -> Iterator[tuple[K8sObject, Node, ImageInfo]]:
     for cr in ctx.ws.objects_of(CR_KIND):
         _, _, image_node = cr_distribution(cr)
         image = y.text(image_node)
-        if image:
+        if image_node is not None and image:
             yield cr, image_node, parse_image(image, ctx.kb)
 
 
@@ -32,15 +38,35 @@ def _platform_fix(ctx: CheckContext, cr: K8sObject) -> Fix | None:
     key, value = item
     name = release.distribution_names[0]
     return Fix(
-        applicability="unsafe",
+        applicability=Applicability.unsafe,
         description=f"use `name: {name}`, the image {ctx.target.label} ships",
         edits=[cr.source.edit(key.start_mark.index, value.end_mark.index, f"name: {name}")],
         changes_server=f"{CR_KIND}/{cr.name}",
     )
 
 
+class _ImageFindingArgs(TypedDict, total=False):
+    """What SA101-SA103 add to an image finding: a fix, notes and their message fields."""
+
+    fix: Fix | None
+    notes: list[str]
+    image_version: str
+    image_line: str
+    shipped: str
+    shipped_line: str
+    problem: str | None
+    family: str
+    lacks_count: str
+    kind: str
+
+
 def _image_finding(
-    ctx: CheckContext, cr: K8sObject, node, info, variant: str = "default", **fields
+    ctx: CheckContext,
+    cr: K8sObject,
+    node: Node,
+    info: ImageInfo,
+    variant: str = "default",
+    **fields: Unpack[_ImageFindingArgs],
 ) -> Finding:
     """A finding on `spec.server.distribution.image` of one CR (shared by SA101-SA103)."""
     return ctx.finding(
@@ -135,8 +161,10 @@ def distribution_name(ctx: CheckContext) -> Iterator[Finding]:
     for cr in ctx.ws.objects_of(CR_KIND):
         dist, name_node, image_node = cr_distribution(cr)
         name = y.text(name_node)
+        if dist is None or name_node is None or not name:  # `name` is read below `dist`
+            continue
         logical = f"{cr.ref}:spec.server.distribution"
-        if name and y.text(image_node):
+        if y.text(image_node):
             yield ctx.finding(
                 cr.path,
                 cr.source.span(dist),
@@ -146,7 +174,7 @@ def distribution_name(ctx: CheckContext) -> Iterator[Finding]:
                 name=name,
             )
             continue
-        if name and release is not None and name not in release.distribution_names:
+        if release is not None and name not in release.distribution_names:
             yield ctx.finding(
                 cr.path,
                 cr.source.span(name_node),

@@ -179,14 +179,14 @@ def template_fields(template: str) -> set[str]:
     return out
 
 
-def params_problems(kind: CheckKind, params: Any) -> list[tuple[tuple, str]]:
+def params_problems(kind: CheckKind, params: Any) -> list[tuple[tuple[str, ...], str]]:
     """(key path, problem) for each parameter the kind's model does not accept."""
     import dataclasses
 
     if not isinstance(params, dict):
         return [((), "`params` must be a mapping")]
     names = {f.name for f in dataclasses.fields(kind.params)}
-    out = []
+    out: list[tuple[tuple[str, ...], str]] = []
     for key in params:
         if key not in names:
             allowed = ", ".join(sorted(names)) or "none"

@@ -212,7 +212,7 @@ def _python_routes(unit: CodeUnit, calls: list[Fact]) -> Iterator[RouteUse]:
                     break
 
 
-def _url_use(unit: CodeUnit, node: ast.AST, text: str | None, via: str) -> RouteUse | None:
+def _url_use(unit: CodeUnit, node: ast.expr, text: str | None, via: str) -> RouteUse | None:
     """The route a whole string names, when the string is a URL or a path and nothing else."""
     if text is None:
         return None
@@ -258,7 +258,7 @@ class OpenAIClient:
 
     name: str  # the constructor: OpenAI, ChatOpenAI, ...
     call: ast.Call
-    base_node: ast.AST  # the base-URL argument
+    base_node: ast.expr  # the base-URL argument
     base_path: str  # its path: /v1, /v1/openai/v1
     endpoint: str | None  # the endpoint of every request, or None (the calls decide)
 

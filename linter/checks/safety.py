@@ -15,7 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from linter.checks import CheckContext
 from linter.checks.runconfig import logical, providers, run_configs
-from linter.model import Finding, Fix, RelatedLocation
+from linter.model import Applicability, Finding, Fix, RelatedLocation
 from linter.sources import yaml as y
 from linter.sources import yamledit
 from linter.sources.yamledit import delete_range_edit, entry_line_range, replace_node_fix
@@ -112,7 +112,15 @@ def _provider_id(value: str | None) -> str | None:
     return m.group(1) if m else value
 
 
-def _pinned(ctx, rc: RunConfig, rt: Runtime, node: Node, module: str, package: str, where: str):
+def _pinned(
+    ctx: CheckContext,
+    rc: RunConfig,
+    rt: Runtime,
+    node: Node,
+    module: str,
+    package: str,
+    where: str,
+) -> Iterator[Finding]:
     name, _, pin = module.partition("==")
     pinned = try_parse(pin)
     if name.strip() != package or pinned is None:
@@ -164,7 +172,7 @@ def _shields(
                 rng = _item_range(rc, shield)
                 if rng is not None:
                     fix = Fix(
-                        applicability="unsafe",
+                        applicability=Applicability.unsafe,
                         description=f"remove shield `{pid}`",
                         edits=[delete_range_edit(rc.source, rc.path, *rng)],
                     )
@@ -261,6 +269,8 @@ def runtime_wrapper(ctx: CheckContext) -> Iterator[Finding]:
     file_names = tuple(ctx.params.file_names)
     for cm in ctx.ws.objects_of("ConfigMap"):
         data = cm.get("data")
+        if not isinstance(data, MappingNode):
+            continue  # no entries
         for key, value in y.items(data):
             if not isinstance(key, ScalarNode) or key.value not in file_names:
                 continue
@@ -288,7 +298,13 @@ def _remove_wrapper(cm: K8sObject, data: MappingNode, key: Node, value: Node) ->
             return None
         edits = [delete_range_edit(src, cm.path, *rng)]
     else:
-        data_key = y.get_item(cm.node, "data")[0]
+        data_item = y.get_item(cm.node, "data")
+        assert data_item is not None  # `data` was read through cm.get("data")
+        data_key = data_item[0]
         end = y.trim_end(src.text, key.start_mark.index, value.end_mark.index)
         edits = [src.edit(data_key.start_mark.index, end, "data: {}")]
-    return Fix(applicability="unsafe", description=f"remove the `{key.value}` wrapper", edits=edits)
+    return Fix(
+        applicability=Applicability.unsafe,
+        description=f"remove the `{key.value}` wrapper",
+        edits=edits,
+    )

@@ -59,8 +59,10 @@ def compiled_pipeline_stale(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _home_sources(
-    path: str, programs: list[CompiledProgram], sources: list[tuple[CodeUnit, dict]]
-) -> list[tuple[CodeUnit, dict]]:
+    path: str,
+    programs: list[CompiledProgram],
+    sources: list[tuple[CodeUnit, dict[str, ast.FunctionDef]]],
+) -> list[tuple[CodeUnit, dict[str, ast.FunctionDef]]]:
     """The .py files defining any of this pipeline's functions, nearest to the YAML first."""
     names = {p.function for p in programs}
     home = [(u, fns) for u, fns in sources if names & set(fns)]
@@ -80,7 +82,9 @@ def _distance(a: str, b: str) -> int:
 
 
 def _judge(
-    ctx: CheckContext, prog: CompiledProgram, home: list[tuple[CodeUnit, dict]]
+    ctx: CheckContext,
+    prog: CompiledProgram,
+    home: list[tuple[CodeUnit, dict[str, ast.FunctionDef]]],
 ) -> Iterator[Finding]:
     start = prog.def_index
     if start is None:

@@ -22,11 +22,13 @@ import posixpath
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from linter.render.valuesets import TRIGGERS
 
 if TYPE_CHECKING:
+    from linter.config import Config
+    from linter.discovery import DiscoveredFile
     from linter.model import Finding
     from linter.render.origins import RenderedText
     from linter.sources.yaml import YamlSource
@@ -81,7 +83,7 @@ class RenderState:
 
 
 def state_of(ws: Workspace) -> RenderState:
-    state = getattr(ws, "renders", None)
+    state: RenderState | None = getattr(ws, "renders", None)
     if state is None:
         state = RenderState()
         ws.renders = state
@@ -122,7 +124,9 @@ def engine_available() -> bool:
 
 
 # -- hook 2: rendering ------------------------------------------------------------------------------
-def render_views(ws: Workspace, files: list, cwd: Path, config: Any, project: Path | None) -> None:
+def render_views(
+    ws: Workspace, files: list[DiscoveredFile], cwd: Path, config: Config, project: Path | None
+) -> None:
     """Render the charts and build the kustomize overlays of the linted tree into `ws`."""
     from linter.render.charts import find_charts
 
@@ -149,7 +153,7 @@ def render_views(ws: Workspace, files: list, cwd: Path, config: Any, project: Pa
 
 
 def _render_charts(
-    ws: Workspace, state: RenderState, charts: list[Path], root: Path, cwd: Path, config: Any
+    ws: Workspace, state: RenderState, charts: list[Path], root: Path, cwd: Path, config: Config
 ) -> None:
     from linter.discovery import display_path
     from linter.render.chartrender import is_relevant
@@ -183,7 +187,7 @@ def _render_charts(
 # -- hook 3: findings -------------------------------------------------------------------------------
 def remap(findings: list[Finding], ws: Workspace, target: Target | None = None) -> list[Finding]:
     """Findings (and the target's source) moved from rendered text to the lines behind it."""
-    state = getattr(ws, "renders", None)
+    state: RenderState | None = getattr(ws, "renders", None)
     if state is None or not state.rendered:
         return findings
     from linter.render.origins import Remapper
@@ -192,6 +196,7 @@ def remap(findings: list[Finding], ws: Workspace, target: Target | None = None) 
     if target is not None and target.source_path in state.rendered:
         rt = state.rendered[target.source_path]
         span = target.source_span
+        assert span is not None  # set together with source_path
         start = rt.lines.index(span.start.line, span.start.column)
         place, _ = rt.place_of(start, start + 1)
         target.source_path, target.source_span = place.path, remapper.span(place)
@@ -203,9 +208,9 @@ def remap(findings: list[Finding], ws: Workspace, target: Target | None = None) 
 
 def source_place(ws: Workspace, path: str, line: int) -> tuple[str, int]:
     """The repository file and line behind a line of a rendered text (itself for a plain file)."""
-    state = getattr(ws, "renders", None)
+    state: RenderState | None = getattr(ws, "renders", None)
     rt = state.rendered.get(path) if state is not None else None
-    if rt is None:
+    if state is None or rt is None:
         return path, line
     from linter.render.origins import Remapper
 

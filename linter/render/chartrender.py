@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from linter.render import RenderState, timed
 from linter.render import values as v
 from linter.render.charts import CHART_FILE, Chart, load_chart
 from linter.render.helm import Engine, RenderError, render_chart
 from linter.render.helmmap import Template, rendered_texts, template_files
-from linter.render.origins import DEFAULT_VALUE, Place
+from linter.render.origins import DEFAULT_VALUE, Place, RenderedText
 from linter.render.valuesets import (
     ARGO_KINDS,
     FLUX_KIND,
@@ -30,6 +30,10 @@ from linter.render.valuesets import (
 )
 from linter.sources import yaml as y
 
+if TYPE_CHECKING:
+    from linter.config import Config
+    from linter.workspace import K8sObject, Workspace
+
 DEFAULT_RELEASE = "release-name"  # what `helm template` calls a release without a name
 DEFAULT_NAMESPACE = "default"
 
@@ -37,13 +41,13 @@ DEFAULT_NAMESPACE = "default"
 class ChartRenderer:
     def __init__(
         self,
-        ws: Any,
+        ws: Workspace,
         state: RenderState,
         engine: Engine,
         charts: list[Path],
         root: Path,
         cwd: Path,
-        config: Any,
+        config: Config | None,
     ) -> None:
         self.ws = ws
         self.state = state
@@ -56,7 +60,8 @@ class ChartRenderer:
         self.cwd = cwd
         self.loaded: dict[Path, Chart] = {}
         self.templates: dict[Path, dict[str, Template]] = {}
-        self.done: set[tuple] = set()
+        # (chart folder,) or (chart folder, values set label, release, namespace): rendered
+        self.done: set[tuple[Path] | tuple[Path, str, str | None, str | None]] = set()
         self.seen_objects: set[int] = set()
 
     def run(self, rounds: int) -> None:
@@ -87,7 +92,7 @@ class ChartRenderer:
         prefilter kept (rendering a chart of Services and Secrets would find nothing)."""
         return is_relevant(self.ws, self.state, self.by_resolved[folder], self.cwd)
 
-    def _sets(self, objects: list) -> list[ValuesSet]:
+    def _sets(self, objects: list[K8sObject]) -> list[ValuesSet]:
         out: list[ValuesSet] = []
         for obj in objects:
             if id(obj) in self.seen_objects:
@@ -190,7 +195,7 @@ class ChartRenderer:
             self._add(rt)
         timed(self.state, f"helm {chart.rel} ({where})", started)
 
-    def _add(self, rt) -> None:
+    def _add(self, rt: RenderedText) -> None:
         from linter.workspace import ParseProblem
 
         try:
@@ -210,7 +215,7 @@ class ChartRenderer:
         self.ws.add_yaml(source)
 
 
-def is_relevant(ws: Any, state: RenderState, folder: Path, cwd: Path) -> bool:
+def is_relevant(ws: Workspace, state: RenderState, folder: Path, cwd: Path) -> bool:
     from linter.discovery import display_path
 
     if str(folder) in state.claimed:

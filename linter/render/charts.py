@@ -17,8 +17,9 @@ import posixpath
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from linter.discovery import ALWAYS_SKIP_DIRS
+from linter.discovery import ALWAYS_SKIP_DIRS, DiscoveredFile
 
 MAX_CHART_FILES = 3_000
 MAX_CHART_BYTES = 32 * 1024 * 1024
@@ -90,7 +91,7 @@ class Chart:
         return buf.getvalue()
 
 
-def find_charts(files: list, cwd: Path) -> tuple[list[Path], list[Path]]:
+def find_charts(files: list[DiscoveredFile], cwd: Path) -> tuple[list[Path], list[Path]]:
     """Chart folders and incomplete chart folders among discovered files (absolute paths).
 
     Subcharts (a chart under another chart's `charts/`) render with their parent, not alone."""
@@ -183,7 +184,7 @@ def load_chart(folder: Path, root: Path, cwd: Path) -> Chart:
     return chart
 
 
-def _chart_meta(path: Path) -> dict | None:
+def _chart_meta(path: Path) -> dict[str, Any] | None:
     from linter.sources.yaml import YamlParseError, compose_all
 
     try:

@@ -42,7 +42,7 @@ class Engine(Protocol):
     def label(self) -> str: ...
 
     def render(
-        self, chart: Chart, archive: bytes, values: dict, release: str, namespace: str
+        self, chart: Chart, archive: bytes, values: dict[str, Any], release: str, namespace: str
     ) -> dict[str, str]: ...
 
 
@@ -60,7 +60,7 @@ class SdkEngine:
         self.label = f"helm-python-sdk {self.version}"
 
     def render(
-        self, chart: Chart, archive: bytes, values: dict, release: str, namespace: str
+        self, chart: Chart, archive: bytes, values: dict[str, Any], release: str, namespace: str
     ) -> dict[str, str]:
         if self._module is None:
             try:
@@ -120,7 +120,7 @@ class BinaryEngine:
         self.label = f"helm {version} ({self.path})"
 
     def render(
-        self, chart: Chart, archive: bytes, values: dict, release: str, namespace: str
+        self, chart: Chart, archive: bytes, values: dict[str, Any], release: str, namespace: str
     ) -> dict[str, str]:
         import io
         import tarfile
@@ -232,7 +232,7 @@ class RenderOutput:
 
 
 def render_chart(
-    engine: Engine, chart: Chart, values: dict, release: str, namespace: str
+    engine: Engine, chart: Chart, values: dict[str, Any], release: str, namespace: str
 ) -> RenderOutput:
     """Render `chart` (plain and marked), from the cache when this exact render was done before."""
     from linter import cache
@@ -289,7 +289,7 @@ def _marked_templates(chart: Chart, sites: list[gotemplate.MarkerSite]) -> dict[
 
 
 def _cache_key(
-    engine: Engine, chart: Chart, values: dict, release: str, namespace: str
+    engine: Engine, chart: Chart, values: dict[str, Any], release: str, namespace: str
 ) -> str | None:
     from linter import cache
 

@@ -246,7 +246,7 @@ def _values_in(
 
 
 def _occurrences(gap: str, candidates: list[Leaf], min_len: int) -> list[tuple[int, int, Leaf]]:
-    by_range: dict[tuple[int, int], dict[tuple, Leaf]] = {}
+    by_range: dict[tuple[int, int], dict[tuple[str, int], Leaf]] = {}  # range -> place -> leaf
     for leaf in candidates:
         value = leaf.text
         if len(value) < min_len:

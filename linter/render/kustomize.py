@@ -33,12 +33,17 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from linter.render.origins import BASE, OVERRIDE, Origin, Place, RenderedText, Segment
 from linter.sources import yaml as y
+
+if TYPE_CHECKING:
+    from linter.discovery import DiscoveredFile
+    from linter.render import RenderState
+    from linter.workspace import Workspace
 
 TRANSFORMING = (
     "images",
@@ -296,8 +301,9 @@ class Builder:
                     out.add(self.display(target))
         for key in ("patches", "patchesJson6902"):
             for entry in y.seq(y.get(k, key)):
-                if y.text(y.get(entry, "path")):
-                    out.add(self.display((folder / y.text(y.get(entry, "path"))).resolve()))
+                patch_path = y.text(y.get(entry, "path"))
+                if patch_path:
+                    out.add(self.display((folder / patch_path).resolve()))
         for gen in y.seq(y.get(k, "configMapGenerator")):
             for f in y.seq(y.get(gen, "files")):
                 spec = y.text(f) or ""
@@ -515,7 +521,8 @@ class Builder:
 
     def _names(self, src: y.YamlSource, k: MappingNode, out: list[KMap]) -> None:
         prefix, suffix = y.get(k, "namePrefix"), y.get(k, "nameSuffix")
-        if not (y.text(prefix) or y.text(suffix)):
+        prefix_text, suffix_text = y.text(prefix), y.text(suffix)
+        if not (prefix_text or suffix_text):
             return
         renamed: dict[tuple[str, str], KScalar] = {}
         for obj in out:
@@ -527,11 +534,11 @@ class Builder:
             if not isinstance(name, KScalar):
                 continue
             pieces = []
-            if y.text(prefix):
-                pieces += _copy_scalar(src, prefix, prefix.value).pieces
+            if prefix_text:
+                pieces += _copy_scalar(src, prefix, prefix_text).pieces
             pieces += name.pieces
-            if y.text(suffix):
-                pieces += _copy_scalar(src, suffix, suffix.value).pieces
+            if suffix_text:
+                pieces += _copy_scalar(src, suffix, suffix_text).pieces
             new = KScalar(pieces, "str")
             renamed[(kind, name.value)] = new
             meta.set(new_scalar("name", name.place, BASE), new)
@@ -740,7 +747,7 @@ def _pod_specs(obj: KMap) -> list[KMap]:
 
 
 def _containers(obj: KMap) -> list[KMap]:
-    out = []
+    out: list[KMap] = []
     for pod in _pod_specs(obj):
         for key in ("containers", "initContainers"):
             seq = pod.get(key)
@@ -819,15 +826,15 @@ def _retag(src: y.YamlSource, entry: Node, current: KScalar) -> KScalar | None:
         offs = base_piece.offsets[start:end] if base_piece.offsets else None
         return [Piece(current.value[start:end], offs, base_piece.place, BASE)]
 
-    def overlay(node: Node) -> list[Piece]:
+    def overlay(node: Node | None) -> list[Piece]:
         copied = _copy_scalar(src, node, y.text(node) or "")
         return [Piece(p.text, p.offsets, p.place, OVERRIDE, related) for p in copied.pieces]
 
     pieces += overlay(new_name) if y.text(new_name) else base_part(0, name_len)
-    if y.text(digest):
+    if digest is not None and y.text(digest):
         pieces.append(Piece("@", None, _place(src, digest), OVERRIDE, related))
         pieces += overlay(digest)
-    elif y.text(new_tag):
+    elif new_tag is not None and y.text(new_tag):
         pieces.append(Piece(":", None, _place(src, new_tag), OVERRIDE, related))
         pieces += overlay(new_tag)
     elif m.group("tag") or m.group("digest"):
@@ -1011,7 +1018,7 @@ class Emitter:
                 return
             take = min(n - i, len(piece.text) - inner)
             text = self.texts.get(piece.place.path, "")
-            offs = piece.offsets
+            offs = piece.offsets or []  # none: no character is verbatim
 
             mask = [
                 bool(offs)
@@ -1144,7 +1151,9 @@ def _worth_checking(objects: list[KMap], touched: set[int], keys: set[str]) -> l
 
 
 # -- views ---------------------------------------------------------------------------------------------
-def build_views(ws: Any, state: Any, files: list, root: Path, cwd: Path) -> None:
+def build_views(
+    ws: Workspace, state: RenderState, files: list[DiscoveredFile], root: Path, cwd: Path
+) -> None:
     """Build each transforming kustomization of the tree into a view of the workspace."""
     from linter.render import timed
 

@@ -305,12 +305,15 @@ def _offset(lines: LineIndex, line: int, column: int) -> int:
             return 0
 
 
+_FindingKey = tuple[str, str, Span, str]  # rule, path, span, message
+
+
 def merge(found: list[tuple[Finding, str, str]]) -> list[Finding]:
     """One finding per (rule, place, message): a rendered finding the plain files already report
     is dropped; the same finding from several renders is reported once, naming them all. Each
     tuple: (finding, render label or "" for a plain file, note to add to a rendered finding)."""
-    keyed: dict[tuple, tuple[Finding, list[str], str]] = {}
-    order: list[tuple] = []
+    keyed: dict[_FindingKey, tuple[Finding, list[str], str]] = {}
+    order: list[_FindingKey] = []
     for f, label, note in found:
         key = (f.rule, f.path, f.span, f.message)
         if key not in keyed:

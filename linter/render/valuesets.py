@@ -21,12 +21,17 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from yaml.nodes import MappingNode, Node
 
 from linter.render import values as v
 from linter.render.origins import OVERRIDE
 from linter.sources import yaml as y
+
+if TYPE_CHECKING:
+    from linter.config import Config
+    from linter.workspace import K8sObject, Workspace
 
 ARGO_KINDS = ("Application", "ApplicationSet")
 FLUX_KIND = "HelmRelease"
@@ -162,7 +167,7 @@ def _line(source: y.YamlSource, node: Node) -> int:
 
 
 # -- Argo CD ----------------------------------------------------------------------------------------
-def argo_values_sets(obj, ctx: RepoContext) -> list[ValuesSet]:
+def argo_values_sets(obj: K8sObject, ctx: RepoContext) -> list[ValuesSet]:
     """Values sets of an Application, or of each element of an ApplicationSet."""
     if "argoproj.io" not in (obj.api_version or ""):
         return []
@@ -175,7 +180,7 @@ def argo_values_sets(obj, ctx: RepoContext) -> list[ValuesSet]:
             elements.append(
                 {str(k.value): y.text(val) or "" for k, val in y.items(el) if y.is_scalar(val)}
             )
-    out = []
+    out: list[ValuesSet] = []
     for params in elements or [{}]:
         out.extend(_application(obj, template_spec, params, ctx))
     return out
@@ -199,7 +204,7 @@ def _subst(text: str | None, params: dict[str, str]) -> str | None:
 
 
 def _application(
-    obj, spec: Node | None, params: dict[str, str], ctx: RepoContext
+    obj: K8sObject, spec: Node | None, params: dict[str, str], ctx: RepoContext
 ) -> list[ValuesSet]:
     if not isinstance(spec, MappingNode):
         return []
@@ -230,7 +235,7 @@ def _application(
 
 
 def _argo_helm(
-    obj,
+    obj: K8sObject,
     helm: Node | None,
     chart: Path,
     refs: dict[str, Path],
@@ -266,7 +271,7 @@ def _argo_helm(
         named.append(posixpath.basename(rel) if spec.startswith("$") else spec)
         texts[rel] = text or ""
     values_node = y.get(helm, "values")
-    if y.is_scalar(values_node) and (values_node.value or "").strip():
+    if helm is not None and y.is_scalar(values_node) and (values_node.value or "").strip():
         try:
             child = src.embedded(
                 values_node, helm.start_mark.column, f"{obj.ref}:spec.source.helm.values"
@@ -309,7 +314,7 @@ def _argo_helm(
 
 
 # -- Flux -------------------------------------------------------------------------------------------
-def flux_values_sets(obj, ws, ctx: RepoContext) -> list[ValuesSet]:
+def flux_values_sets(obj: K8sObject, ws: Workspace, ctx: RepoContext) -> list[ValuesSet]:
     if obj.kind != FLUX_KIND or "helm.toolkit.fluxcd.io" not in (obj.api_version or ""):
         return []
     chart_path = y.text(obj.get("spec", "chart", "spec", "chart"))
@@ -360,13 +365,14 @@ def flux_values_sets(obj, ws, ctx: RepoContext) -> list[ValuesSet]:
 
 
 def _configmap_values(
-    ws, name: str, namespace: str | None, key: str, target_path: str | None, who: str
+    ws: Workspace, name: str, namespace: str | None, key: str, target_path: str | None, who: str
 ) -> v.Positioned | None:
     for cm in ws.configmaps_named(name):
         if namespace and cm.namespace and cm.namespace != namespace:
             continue
-        item = y.get_item(cm.get("data"), key)
-        if item is None or not y.is_scalar(item[1]):
+        data = cm.get("data")
+        item = y.get_item(data, key)
+        if data is None or item is None or not y.is_scalar(item[1]):
             continue
         node = item[1]
         msg = f"set in ConfigMap {name} key {key} (valuesFrom of {who})"
@@ -377,9 +383,7 @@ def _configmap_values(
             leaf = v.from_node(cm.source, node, OVERRIDE, msg)
             return v.single(keys, node.value, leaf.prov)
         try:
-            child = cm.source.embedded(
-                node, cm.get("data").start_mark.column, f"{cm.ref}:data.{key}"
-            )
+            child = cm.source.embedded(node, data.start_mark.column, f"{cm.ref}:data.{key}")
         except y.YamlParseError:
             return None
         doc = child.documents[0] if child.documents else None
@@ -388,7 +392,7 @@ def _configmap_values(
 
 
 # -- .stackalign.yaml --------------------------------------------------------------------------------
-def config_values_sets(cfg, ctx: RepoContext) -> list[ValuesSet]:
+def config_values_sets(cfg: Config, ctx: RepoContext) -> list[ValuesSet]:
     """`helm: {values: [...], set: {...}, release, namespace, charts: [globs]}`: one more values set
     for each chart it names (every chart when `charts` is absent)."""
     helm = getattr(cfg, "helm", None)

@@ -9,16 +9,69 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TypedDict
 
 from linter.analysis.deployment import Binding, DeploymentModel, Server
 from linter.render import source_place
 from linter.target import default_runtime
 
 
-def model_data(model: DeploymentModel) -> dict:
+class PlatformData(TypedDict):
+    label: str
+    llamastack: str | None
+    source: str
+
+
+class ServerData(TypedDict):
+    id: str
+    kind: str
+    name: str
+    namespace: str | None
+    path: str
+    line: int
+    image: str | None
+    version: str | None
+    version_reason: str | None
+    problem: str | None
+    runtime: str | None
+    hosts: list[str]
+
+
+class EdgeData(TypedDict):
+    """A binding: the server (its `id`; None for the platform default), its runtime, why."""
+
+    server: str | None
+    runtime: str | None
+    why: str
+
+
+class ConfigData(TypedDict):
+    id: str
+    path: str
+    line: int
+    label: str
+    readers: list[EdgeData]
+
+
+class ClientData(TypedDict):
+    id: str
+    path: str
+    servers: list[EdgeData]
+
+
+class ModelData(TypedDict):
+    """The JSON of `stackalign graph --format json`."""
+
+    platform: PlatformData | None
+    servers: list[ServerData]
+    configs: list[ConfigData]
+    clients: list[ClientData]
+
+
+def model_data(model: DeploymentModel) -> ModelData:
     """The model as plain data: platform, servers, configs and clients with their bindings."""
     target = model.target
-    platform = None
+    platform: PlatformData | None = None
     if target.platform:
         platform = {
             "label": target.label,
@@ -26,7 +79,7 @@ def model_data(model: DeploymentModel) -> dict:
             "source": target.source,
         }
     servers = [_server(model, s) for s in model.servers]
-    configs = []
+    configs: list[ConfigData] = []
     for rc in model.ws.run_configs:
         path, line = source_place(model.ws, rc.path, rc.source.span(rc.root).start.line)
         configs.append(
@@ -38,7 +91,7 @@ def model_data(model: DeploymentModel) -> dict:
                 "readers": [_edge(model, b) for b in model.config_bindings(rc)],
             }
         )
-    clients = []
+    clients: list[ClientData] = []
     for path, text in _client_texts(model):
         clients.append(
             {
@@ -67,7 +120,7 @@ def _is_client(model: DeploymentModel, path: str, text: str) -> bool:
     return any(b.why.startswith("called at") for b in model.client_bindings(path, text))
 
 
-def _server(model: DeploymentModel, s: Server) -> dict:
+def _server(model: DeploymentModel, s: Server) -> ServerData:
     runtime = model.server_runtime(s)
     path, line = source_place(model.ws, s.path, s.span().start.line)
     suffix = f".{s.namespace}.svc.cluster.local" if s.namespace and s.kind != "compose" else ""
@@ -88,7 +141,7 @@ def _server(model: DeploymentModel, s: Server) -> dict:
     }
 
 
-def _edge(model: DeploymentModel, b: Binding) -> dict:
+def _edge(model: DeploymentModel, b: Binding) -> EdgeData:
     if b.server is None:
         rt = default_runtime(model.target)
         return {"server": None, "runtime": rt.label if rt else None, "why": b.why}
@@ -108,7 +161,7 @@ def render(model: DeploymentModel, fmt: str) -> str:
     return _text(data)
 
 
-def _text(data: dict) -> str:
+def _text(data: ModelData) -> str:
     out = []
     p = data["platform"]
     if p:
@@ -116,13 +169,16 @@ def _text(data: dict) -> str:
         out.append(f"Platform: {p['label']} (from {p['source']}){ships}")
     else:
         out.append("Platform: none detected")
-    by_server: dict[str | None, dict[str, list]] = {}
-    for kind in ("configs", "clients"):
-        for item in data[kind]:
-            edges = item["readers"] if kind == "configs" else item["servers"]
-            for e in edges:
-                slot = by_server.setdefault(e["server"], {"configs": [], "clients": []})
-                slot[kind].append((item, e))
+    # server id (None: the platform default) -> its configs and clients, each with the edge
+    by_server: dict[str | None, _ServerUsers] = {}
+    for config in data["configs"]:
+        for e in config["readers"]:
+            by_server.setdefault(e["server"], _ServerUsers(configs=[], clients=[]))
+            by_server[e["server"]]["configs"].append((config, e))
+    for client in data["clients"]:
+        for e in client["servers"]:
+            by_server.setdefault(e["server"], _ServerUsers(configs=[], clients=[]))
+            by_server[e["server"]]["clients"].append((client, e))
     for s in data["servers"]:
         ns = f" (namespace {s['namespace']})" if s["namespace"] else ""
         version = f"LlamaStack {s['version']}" if s["version"] else "LlamaStack version unknown"
@@ -134,21 +190,30 @@ def _text(data: dict) -> str:
             out.append(f"  unknown because: {s['problem']}")
         if s["hosts"]:
             out.append(f"  answers at: {', '.join(s['hosts'])}")
-        slot = by_server.get(s["id"], {"configs": [], "clients": []})
-        for item, e in slot["configs"]:
-            out.append(f"  run config {item['label']} [{item['path']}:{item['line']}]: {e['why']}")
-        for item, e in slot["clients"]:
-            out.append(f"  serves {item['path']}: {e['why']}")
+        slot = by_server.get(s["id"], _ServerUsers(configs=[], clients=[]))
+        for config, e in slot["configs"]:
+            out.append(
+                f"  run config {config['label']} [{config['path']}:{config['line']}]: {e['why']}"
+            )
+        for client, e in slot["clients"]:
+            out.append(f"  serves {client['path']}: {e['why']}")
     rest = by_server.get(None)
     if rest and (rest["configs"] or rest["clients"]):
         out.append("")
         runtime = (rest["configs"] or rest["clients"])[0][1]["runtime"]
         out.append(f"Platform default: {runtime or 'none (no target)'}")
-        for item, e in rest["configs"]:
-            out.append(f"  config {item['label']} [{item['path']}:{item['line']}]: {e['why']}")
-        for item, e in rest["clients"]:
-            out.append(f"  client {item['path']}: {e['why']}")
+        for config, e in rest["configs"]:
+            out.append(
+                f"  config {config['label']} [{config['path']}:{config['line']}]: {e['why']}"
+            )
+        for client, e in rest["clients"]:
+            out.append(f"  client {client['path']}: {e['why']}")
     return "\n".join(out) + "\n"
+
+
+class _ServerUsers(TypedDict):
+    configs: list[tuple[ConfigData, EdgeData]]
+    clients: list[tuple[ClientData, EdgeData]]
 
 
 def _node_id(prefix: str, text: str) -> str:
@@ -159,7 +224,7 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _dot(data: dict) -> str:
+def _dot(data: ModelData) -> str:
     out = ["digraph stackalign {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
     default = _node_id("platform", "default")
     used_default = False
@@ -174,12 +239,12 @@ def _dot(data: dict) -> str:
             used_default |= e["server"] is None
             edge = f"{src} -> {_node_id('c', c['id'])}"
             out.append(f"  {edge} [label={_quote(e['why'])}];")
-    for c in data["clients"]:
-        out.append(f"  {_node_id('k', c['id'])} [shape=ellipse, label={_quote(c['path'])}];")
-        for e in c["servers"]:
+    for k in data["clients"]:
+        out.append(f"  {_node_id('k', k['id'])} [shape=ellipse, label={_quote(k['path'])}];")
+        for e in k["servers"]:
             dst = _node_id("s", e["server"]) if e["server"] else default
             used_default |= e["server"] is None
-            edge = f"{_node_id('k', c['id'])} -> {dst}"
+            edge = f"{_node_id('k', k['id'])} -> {dst}"
             out.append(f"  {edge} [label={_quote(e['why'])}];")
     if used_default:
         p = data["platform"]
@@ -193,7 +258,7 @@ def _mermaid_text(text: str) -> str:
     return '"' + text.replace('"', "#quot;") + '"'
 
 
-def _mermaid(data: dict) -> str:
+def _mermaid(data: ModelData) -> str:
     out = ["flowchart LR"]
     default = _node_id("platform", "default")
     used_default = False
@@ -207,12 +272,12 @@ def _mermaid(data: dict) -> str:
             src = _node_id("s", e["server"]) if e["server"] else default
             used_default |= e["server"] is None
             out.append(f"  {src} -->|{_mermaid_text(e['why'])}| {_node_id('c', c['id'])}")
-    for c in data["clients"]:
-        out.append(f"  {_node_id('k', c['id'])}({_mermaid_text(c['path'])})")
-        for e in c["servers"]:
+    for k in data["clients"]:
+        out.append(f"  {_node_id('k', k['id'])}({_mermaid_text(k['path'])})")
+        for e in k["servers"]:
             dst = _node_id("s", e["server"]) if e["server"] else default
             used_default |= e["server"] is None
-            out.append(f"  {_node_id('k', c['id'])} -->|{_mermaid_text(e['why'])}| {dst}")
+            out.append(f"  {_node_id('k', k['id'])} -->|{_mermaid_text(e['why'])}| {dst}")
     if used_default:
         p = data["platform"]
         label = f"platform default: {p['label'] if p else 'no target'}"

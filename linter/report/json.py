@@ -3,14 +3,62 @@
 from __future__ import annotations
 
 import json
+from typing import TypedDict
 
 from linter import __version__
-from linter.model import Finding
+from linter.model import Applicability, Finding, RuntimeSourceJson
 from linter.report.safe_text import json_safe
 
 
-def finding_dict(f: Finding) -> dict:
-    d = {
+class PositionJson(TypedDict):
+    line: int
+    column: int
+
+
+class EditJson(TypedDict):
+    path: str
+    start: PositionJson
+    end: PositionJson
+    text: str
+
+
+class FixJson(TypedDict):
+    applicability: Applicability  # a str enum: "safe" or "unsafe" in the JSON
+    description: str
+    edits: list[EditJson]
+
+
+class SuppressionJson(TypedDict):
+    justification: str
+
+
+class _FindingKeys(TypedDict):
+    rule: str
+    name: str
+    level: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    logical_location: str
+    fingerprint: str
+    runtime: str | None
+    runtime_source: RuntimeSourceJson | None
+    fix: FixJson | None
+
+
+class FindingJson(_FindingKeys, total=False):
+    """One finding of the JSON report (the contract tests and users parse); `notes` and
+    `suppressed` only when there are some."""
+
+    notes: list[str]
+    suppressed: SuppressionJson
+
+
+def finding_dict(f: Finding) -> FindingJson:
+    d: FindingJson = {
         "rule": f.rule,
         "name": f.name,
         "level": f.level.value,
@@ -47,7 +95,7 @@ def finding_dict(f: Finding) -> dict:
     return d
 
 
-def render(findings: list[Finding], target: dict, summary: dict) -> str:
+def render(findings: list[Finding], target: dict[str, str | None], summary: dict[str, int]) -> str:
     doc = {
         "tool": "stackalign",
         "version": __version__,

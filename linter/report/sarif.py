@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, TypeAlias
 from urllib.parse import quote
 
 from linter import __version__
@@ -23,6 +24,10 @@ from linter.model import Finding, Fix, Span
 from linter.report.linehash import hashes_for_lines
 from linter.report.safe_text import filename_bytes, json_safe
 from linter.rulepack import Rule
+
+#: A SARIF 2.1.0 object: its shape is OASIS's schema (tests validate the output against it); this
+#: module only builds such objects and serialises them.
+SarifObject: TypeAlias = dict[str, Any]
 
 #: The project's repository; rule documentation URLs are derived from it.
 REPOSITORY_URL = "https://github.com/stackalign/stackalign"
@@ -41,7 +46,7 @@ class RunMetadata:
     """What the reporter knows besides the findings. `file_texts`: path -> the text upload-sarif
     hashes (the file decoded as UTF-8 with its BOM kept); a path without text gets no line hash."""
 
-    target: dict
+    target: dict[str, str | None]
     rules: list[Rule]
     command_line: str
     working_directory: Path
@@ -63,7 +68,7 @@ def render(findings: list[Finding], meta: RunMetadata) -> str:
     return json_safe(json.dumps(build(findings, meta), indent=2, ensure_ascii=False)) + "\n"
 
 
-def build(findings: list[Finding], meta: RunMetadata) -> dict:
+def build(findings: list[Finding], meta: RunMetadata) -> SarifObject:
     rules = list(meta.rules)
     index = {r.id: i for i, r in enumerate(rules)}
     precision = {r.id: r.precision for r in rules}
@@ -81,7 +86,7 @@ def build(findings: list[Finding], meta: RunMetadata) -> dict:
         )
         for f in kept
     ]
-    run: dict = {
+    run: SarifObject = {
         "tool": {
             "driver": {
                 "name": "stackalign",
@@ -101,7 +106,7 @@ def build(findings: list[Finding], meta: RunMetadata) -> dict:
 
 
 # -- rules -----------------------------------------------------------------------------------------
-def rule_descriptor(rule: Rule) -> dict:
+def rule_descriptor(rule: Rule) -> SarifObject:
     return {
         "id": rule.id,
         "name": rule.name,
@@ -179,9 +184,9 @@ def result(
     line_hash: str | None,
     with_suppressions: bool,
     rebase: tuple[str, str] | None = None,
-) -> dict:
+) -> SarifObject:
     """One result; `rebase`: (working directory, %SRCROOT%) when they differ (see source_root)."""
-    out: dict = {"ruleId": f.rule}
+    out: SarifObject = {"ruleId": f.rule}
     if rule_index is not None:
         out["ruleIndex"] = rule_index
     out["level"] = f.level.value
@@ -200,7 +205,7 @@ def result(
         out["fixes"] = [fix(f.fix, rebase)]
     if with_suppressions:
         out["suppressions"] = suppressions(f)
-    properties: dict = {k: v for k, v in (("runtime", f.runtime), ("target", f.target)) if v}
+    properties: SarifObject = {k: v for k, v in (("runtime", f.runtime), ("target", f.target)) if v}
     if f.runtime_source is not None:
         properties["runtime_source"] = f.runtime_source.as_json()
     if f.notes:
@@ -210,14 +215,14 @@ def result(
     return out
 
 
-def location(f: Finding, rebase: tuple[str, str] | None = None) -> dict:
+def location(f: Finding, rebase: tuple[str, str] | None = None) -> SarifObject:
     loc = physical(f.path, f.span, rebase)
     if f.logical_location:
         loc["logicalLocations"] = [{"fullyQualifiedName": f.logical_location}]
     return loc
 
 
-def physical(path: str, span: Span, rebase: tuple[str, str] | None = None) -> dict:
+def physical(path: str, span: Span, rebase: tuple[str, str] | None = None) -> SarifObject:
     return {
         "physicalLocation": {
             "artifactLocation": artifact(path, rebase),
@@ -226,11 +231,11 @@ def physical(path: str, span: Span, rebase: tuple[str, str] | None = None) -> di
     }
 
 
-def artifact(path: str, rebase: tuple[str, str] | None = None) -> dict:
+def artifact(path: str, rebase: tuple[str, str] | None = None) -> dict[str, str]:
     return {"uri": relative_uri(path, rebase), "uriBaseId": SRCROOT}
 
 
-def region(span: Span) -> dict:
+def region(span: Span) -> dict[str, int]:
     return {
         "startLine": span.start.line,
         "startColumn": span.start.column,
@@ -239,8 +244,8 @@ def region(span: Span) -> dict:
     }
 
 
-def fix(f: Fix, rebase: tuple[str, str] | None = None) -> dict:
-    by_path: dict[str, list[dict]] = {}
+def fix(f: Fix, rebase: tuple[str, str] | None = None) -> SarifObject:
+    by_path: dict[str, list[SarifObject]] = {}
     for edit in sorted(f.edits, key=lambda e: (e.path, e.start_offset)):
         by_path.setdefault(edit.path, []).append(
             {"deletedRegion": region(edit.span), "insertedContent": {"text": edit.text}}
@@ -255,10 +260,10 @@ def fix(f: Fix, rebase: tuple[str, str] | None = None) -> dict:
     }
 
 
-def suppressions(f: Finding) -> list[dict]:
+def suppressions(f: Finding) -> list[SarifObject]:
     if f.suppressed is None:
         return []
-    s: dict = {"kind": "inSource", "status": "accepted"}
+    s: SarifObject = {"kind": "inSource", "status": "accepted"}
     if f.suppressed.strip():
         s["justification"] = f.suppressed.strip()
     return [s]
@@ -279,8 +284,8 @@ def _line_hashes(findings: list[Finding], texts: Mapping[str, str]) -> dict[tupl
 
 
 # -- run -------------------------------------------------------------------------------------------
-def invocation(meta: RunMetadata, total: int, omitted: int) -> dict:
-    inv: dict = {
+def invocation(meta: RunMetadata, total: int, omitted: int) -> SarifObject:
+    inv: SarifObject = {
         "commandLine": meta.command_line,
         "workingDirectory": {"uri": directory_uri(meta.working_directory)},
         "startTimeUtc": utc(meta.start_time),
@@ -304,8 +309,10 @@ def invocation(meta: RunMetadata, total: int, omitted: int) -> dict:
     return inv
 
 
-def run_properties(meta: RunMetadata, findings: list[Finding], total: int, omitted: int) -> dict:
-    props: dict = {"target": meta.target}
+def run_properties(
+    meta: RunMetadata, findings: list[Finding], total: int, omitted: int
+) -> SarifObject:
+    props: SarifObject = {"target": meta.target}
     runtimes = sorted({f.runtime for f in findings if f.runtime})
     if runtimes:
         props["runtimes"] = runtimes

@@ -18,7 +18,7 @@ def render(
     findings: list[Finding],
     texts: dict[str, str],
     target_line: str,
-    summary: dict,
+    summary: dict[str, int],
     color: bool = False,
     footer: bool = True,
     show_fixes: bool = False,
@@ -124,12 +124,16 @@ def _line(path: str, text: str | None, line: int, indexes: dict[str, LineIndex])
     return text[lines.starts[line - 1] : end].rstrip("\r\n\x85\u2028\u2029")
 
 
-def footer(findings: list[Finding], target_line: str, summary: dict, color: bool = False) -> str:
+def footer(
+    findings: list[Finding], target_line: str, summary: dict[str, int], color: bool = False
+) -> str:
     """The target line and the counts that close the report (also after `--statistics`)."""
     return _summary(findings, target_line, summary, color)
 
 
-def _summary(findings: list[Finding], target_line: str, summary: dict, color: bool) -> str:
+def _summary(
+    findings: list[Finding], target_line: str, summary: dict[str, int], color: bool
+) -> str:
     active = [f for f in findings if f.suppressed is None]
     by_level = Counter(f.level.value for f in active)
     parts = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from linter.workspace import Workspace
+    from linter.workspace import ParseProblem, Workspace
 
 
 def load_other(ws: Workspace, rel: str, kind: str, text: str) -> None:
@@ -36,7 +36,7 @@ def load_other(ws: Workspace, rel: str, kind: str, text: str) -> None:
         ws.other_sources.append(TextSource(rel, kind, text))
 
 
-def _notebook_problem(rel: str, text: str):
+def _notebook_problem(rel: str, text: str) -> ParseProblem | None:
     """A notebook that is not JSON (SA001), positioned where the JSON parser stops."""
     import json
 

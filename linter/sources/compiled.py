@@ -137,7 +137,7 @@ def _v1_programs(source: y.YamlSource, workflow: MappingNode) -> list[CompiledPr
 
 
 def _container_items(container: Node | None) -> list[tuple[SequenceNode, str, int, Node]]:
-    items = []
+    items: list[tuple[SequenceNode, str, int, Node]] = []
     for field in ("command", "args"):
         seq_node = y.get(container, field)
         if isinstance(seq_node, SequenceNode):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeAlias
 
 #: Deepest JSON nesting read (a notebook is about 5 levels deep); deeper input is refused.
 MAX_DEPTH = 64
@@ -40,6 +41,12 @@ class JsonString:
     value: str
     starts: list[int]
     ends: list[int]
+
+
+#: A parsed JSON value; strings keep their file positions (object keys are plain `str`).
+JsonValue: TypeAlias = (
+    "dict[str, JsonValue] | list[JsonValue] | JsonString | bool | int | float | None"
+)
 
 
 @dataclass
@@ -82,10 +89,12 @@ def code_cells(text: str) -> list[CodeCell]:
 
 
 def _skip(text: str, i: int) -> int:
-    return _WS.match(text, i).end()
+    blank = _WS.match(text, i)
+    assert blank is not None  # `[ \t\r\n]*` matches at every index
+    return blank.end()
 
 
-def _value(text: str, i: int, depth: int):
+def _value(text: str, i: int, depth: int) -> tuple[JsonValue, int]:
     if depth > MAX_DEPTH:
         raise NotebookError(f"JSON nested deeper than {MAX_DEPTH} levels", i)
     if i >= len(text):
@@ -106,8 +115,8 @@ def _value(text: str, i: int, depth: int):
     raise NotebookError(f"unexpected character {ch!r}", i)
 
 
-def _object(text: str, i: int, depth: int) -> tuple[dict, int]:
-    out: dict = {}
+def _object(text: str, i: int, depth: int) -> tuple[dict[str, JsonValue], int]:
+    out: dict[str, JsonValue] = {}
     i = _skip(text, i + 1)
     if text.startswith("}", i):
         return out, i + 1
@@ -129,8 +138,8 @@ def _object(text: str, i: int, depth: int) -> tuple[dict, int]:
         raise NotebookError("expected ',' or '}'", i)
 
 
-def _array(text: str, i: int, depth: int) -> tuple[list, int]:
-    out: list = []
+def _array(text: str, i: int, depth: int) -> tuple[list[JsonValue], int]:
+    out: list[JsonValue] = []
     i = _skip(text, i + 1)
     if text.startswith("]", i):
         return out, i + 1

@@ -8,9 +8,12 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linter.positions import LineIndex, MappedText
+
+if TYPE_CHECKING:
+    from libcst.metadata import MetadataWrapper
 
 #: Deepest syntax tree accepted: checks walk expressions recursively (a 1,500-term `"a" + "b" + ...`
 #: parses, then exhausts Python's recursion limit). Real programs stay under 30 levels.
@@ -54,7 +57,7 @@ class PythonSource(MappedText):
         return LineIndex(self.file_text) if self.offsets is not None else self.lines
 
     @cached_property
-    def cst(self):
+    def cst(self) -> MetadataWrapper:
         """The libcst module wrapped with position metadata (imported only when needed)."""
         import libcst
         from libcst.metadata import MetadataWrapper

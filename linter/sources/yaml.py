@@ -10,13 +10,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from typing import TYPE_CHECKING, TypeAlias, TypeGuard
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+import yaml
+from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 from linter.model import Edit, Span
 from linter.positions import LineIndex, MappedText
 from linter.sources.yamlscalar import ScalarDecodeError, decode_scalar, end_of_char
+
+if TYPE_CHECKING:
+    from yaml import CSafeLoader as _BaseLoader
+else:  # PyYAML built without libyaml has no CSafeLoader: its pure-Python loader, same interface
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Where a node sits below a document: mapping keys and sequence indices, outermost first.
+NodePath: TypeAlias = tuple[str | int, ...]
 
 #: Limits that keep hostile input (alias bombs, huge documents) bounded. A file over a limit is an
 #: SA001 finding. The largest real manifests seen (kserve.yaml, 3.7 MB) hold about 145,000 nodes.
@@ -70,31 +79,26 @@ def _resolve_plain(value: str) -> str:
     return "tag:yaml.org,2002:str"
 
 
-@lru_cache(maxsize=1)
-def _loader_class():
+class PositionedLoader(_BaseLoader):
     """PyYAML's libyaml composer (C) with a YAML 1.2 core resolver in place of PyYAML's 1.1 one.
 
     Measured on 84 LlamaStack files (5.3 MB): ruamel.yaml compose 2.64 s, this 1.31 s. Nodes carry
     start/end marks with line, column and code-point index; tags never construct objects.
     """
-    import yaml
 
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    node_budget = MAX_NODES_PER_FILE
 
-    class PositionedLoader(base):
-        node_budget = MAX_NODES_PER_FILE
-
-        def resolve(self, kind, value, implicit):
-            self.node_budget -= 1  # every implicitly tagged node passes here: count it
-            if self.node_budget < 0:
-                raise NodeLimitExceeded()
-            if kind is ScalarNode:
-                if implicit[0]:
-                    return _resolve_plain(value)
-                return "tag:yaml.org,2002:str"
-            return base.resolve(self, kind, value, implicit)
-
-    return PositionedLoader
+    def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
+        self.node_budget -= 1  # every implicitly tagged node passes here: count it
+        if self.node_budget < 0:
+            raise NodeLimitExceeded()
+        if kind is ScalarNode:
+            if implicit[0]:
+                return _resolve_plain(value)
+            return "tag:yaml.org,2002:str"
+        # types-PyYAML leaves Resolver.resolve unannotated; it returns the tag, a str
+        tag: str = _BaseLoader.resolve(self, kind, value, implicit)  # type: ignore[no-untyped-call]
+        return tag
 
 
 def compose_all(text: str) -> list[Node]:
@@ -107,10 +111,10 @@ def compose_all(text: str) -> list[Node]:
     # it one more BOM to drop, so that the marks index `text` exactly and the file parses as
     # libyaml parses its bytes (where the second BOM indents the first line by one column).
     shift = 1 if text.startswith(BOM) else 0
-    loader = _loader_class()(BOM + text if shift else text)
+    loader = PositionedLoader(BOM + text if shift else text)
     # Explicitly tagged nodes skip `resolve`; each needs a `!`, so count those up front.
     loader.node_budget = MAX_NODES_PER_FILE - text.count("!")
-    docs: list[Node] = []
+    docs: list[Node | None] = []
     try:
         while loader.check_node():
             docs.append(loader.get_node())
@@ -174,7 +178,7 @@ class YamlSource(MappedText):
     end_offsets: list[int] | None = None  # index just past the raw char of text[i]
     parent: YamlSource | None = None
     label: str = ""  # logical prefix, e.g. "ConfigMap/llama-stack-config:data.run.yaml"
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)  # "view", "rendered" of a render's output
 
     # -- positions (file_offset, file_end_offset, span_of_indices: MappedText) ----------------------
     def edit(self, start: int, end: int, text: str) -> Edit:
@@ -192,7 +196,10 @@ class YamlSource(MappedText):
         end = node.end_mark.index
         # block scalars and block collections end after their trailing blank lines: end at the
         # last character of content instead
-        block = node.style in ("|", ">") if isinstance(node, ScalarNode) else not node.flow_style
+        if isinstance(node, ScalarNode):
+            block = node.style in ("|", ">")
+        else:
+            block = not (isinstance(node, CollectionNode) and node.flow_style)
         if block:
             end = trim_end(self.text, start, end)
         return self.span_of_indices(start, end)
@@ -317,7 +324,7 @@ def trim_end(text: str, start: int, end: int) -> int:
 
 
 # -- node helpers -----------------------------------------------------------------------------------
-def is_scalar(node: Node | None) -> bool:
+def is_scalar(node: Node | None) -> TypeGuard[ScalarNode]:
     return isinstance(node, ScalarNode)
 
 
@@ -357,7 +364,8 @@ def text(node: Node | None) -> str | None:
     if isinstance(node, ScalarNode):
         if node.tag.endswith(":null") and node.style in (None, ""):
             return None
-        return node.value
+        value: str = node.value
+        return value
     return None
 
 
@@ -369,10 +377,10 @@ def is_plain_int(node: Node | None) -> bool:
     return isinstance(node, ScalarNode) and node.tag.endswith(":int") and not node.style
 
 
-def walk(node: Node, budget: int = MAX_NODES_PER_WALK) -> Iterator[tuple[tuple, Node]]:
+def walk(node: Node, budget: int = MAX_NODES_PER_WALK) -> Iterator[tuple[NodePath, Node]]:
     """Yield (path, node) for every node once (aliases are visited once; bounded)."""
     seen: set[int] = set()
-    stack: list[tuple[tuple, Node]] = [((), node)]
+    stack: list[tuple[NodePath, Node]] = [((), node)]
     count = 0
     while stack:
         path, n = stack.pop()
@@ -428,7 +436,7 @@ def _children(n: Node) -> list[Node]:
     return []
 
 
-def dotted(path: tuple) -> str:
+def dotted(path: NodePath) -> str:
     out = ""
     for p in path:
         if isinstance(p, int):

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from linter.model import Edit, Fix
+from linter.model import Applicability, Edit, Fix
 from linter.sources import yaml as y
 from linter.sources.yamlscalar import ScalarDecodeError, decode_scalar
 
@@ -17,7 +17,7 @@ from linter.sources.yamlscalar import ScalarDecodeError, decode_scalar
 def replace_node_fix(src: y.YamlSource, node: Node, text: str, description: str, safe: bool) -> Fix:
     """Replace one node's text (a scalar's raw text, quotes included)."""
     return Fix(
-        applicability="safe" if safe else "unsafe",
+        applicability=Applicability.safe if safe else Applicability.unsafe,
         description=description,
         edits=[src.edit(node.start_mark.index, node.end_mark.index, text)],
     )
@@ -92,9 +92,9 @@ def _file_line_start(src: y.YamlSource, offset: int) -> int:
     return i if i == 0 or text[i - 1] in "\r\n" else offset
 
 
-def walk_scalars(node: Node, parent_col: int = -1) -> Iterator[tuple[tuple, ScalarNode, int]]:
+def walk_scalars(node: Node, parent_col: int = -1) -> Iterator[tuple[y.NodePath, ScalarNode, int]]:
     """(path, scalar, column of the enclosing block collection) for every scalar value."""
-    stack: list[tuple[tuple, Node, int]] = [((), node, parent_col)]
+    stack: list[tuple[y.NodePath, Node, int]] = [((), node, parent_col)]
     seen: set[int] = set()
     while stack:
         path, n, col = stack.pop()

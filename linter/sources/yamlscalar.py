@@ -75,6 +75,13 @@ _PLAIN_STOP_FLOW = re.compile(
 )
 
 
+def _run_end(run: re.Pattern[str], text: str, pos: int) -> int:
+    """End of the run of `run` (a `[...]*` pattern, so it matches everywhere) starting at `pos`."""
+    match = run.match(text, pos)
+    assert match is not None  # a starred pattern matches the empty string
+    return match.end()
+
+
 class ScalarDecodeError(ValueError):
     """The text at the given index is not a scalar PyYAML would accept."""
 
@@ -159,7 +166,7 @@ def _flow_breaks(text: str, pos: int, chunks: list[str], src: list[int], start: 
     while True:
         if _is_document_separator(text, pos):
             raise ScalarDecodeError("found unexpected document separator in a quoted scalar", start)
-        pos = _BLANKS.match(text, pos).end()
+        pos = _run_end(_BLANKS, text, pos)
         if pos < n and text[pos] in _BREAK_SET:
             chunks.append(_break_value(text[pos]))
             src.append(pos)
@@ -311,7 +318,7 @@ def _block_indicators(text: str, pos: int, start: int) -> tuple[bool | None, int
 def _block_ignored_line(text: str, pos: int, start: int) -> int:
     """Port of ``scan_block_scalar_ignored_line``: spaces, comment, break."""
     n = len(text)
-    pos = _SPACES.match(text, pos).end()
+    pos = _run_end(_SPACES, text, pos)
     if pos < n and text[pos] == "#":
         match = _LINE_END.search(text, pos)
         pos = match.start() if match else n
@@ -337,7 +344,7 @@ def _block_indentation(text: str, pos: int) -> tuple[_Breaks, int, int, int, int
     end_mark = line_start = pos
     while pos < n and text[pos] in _SPACE_OR_BREAK:
         if text[pos] == " ":
-            pos = _SPACES.match(text, pos).end()
+            pos = _run_end(_SPACES, text, pos)
             max_indent = max(max_indent, pos - line_start)
         else:
             breaks.append((_break_value(text[pos]), pos))
@@ -425,7 +432,7 @@ def _plain_spaces(text: str, pos: int, line_start: int) -> tuple[_Breaks | None,
     """Port of ``scan_plain_spaces``: (spaces or None at a document marker, pos, line_start)."""
     n = len(text)
     ws_start = pos
-    pos = _SPACES.match(text, pos).end()
+    pos = _run_end(_SPACES, text, pos)
     if pos >= n or text[pos] not in _BREAK_SET:
         if pos > ws_start:
             return [(text[ws_start:pos], ws_start)], pos, line_start
@@ -437,7 +444,7 @@ def _plain_spaces(text: str, pos: int, line_start: int) -> tuple[_Breaks | None,
     breaks: _Breaks = []
     while pos < n and text[pos] in _SPACE_OR_BREAK:
         if text[pos] == " ":
-            pos = _SPACES.match(text, pos).end()
+            pos = _run_end(_SPACES, text, pos)
             continue
         breaks.append((_break_value(text[pos]), pos))
         pos = line_start = _skip_break(text, pos)

@@ -11,11 +11,17 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from linter.upgrade.data import Boundary, MigrationRules, Step, StoreMove, load_migrations
 from linter.upgrade.roundtrip import RoundTrip, load
 from linter.versions import Version
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
+
+#: What makes two old store configs one backend: kind, new type, then the sorted (key, value) pairs
+_BackendIdentity = tuple[str | tuple[str, str], ...]
 
 
 @dataclass
@@ -124,7 +130,7 @@ def env_names(text: str) -> set[str]:
 
 
 # -- tree helpers -----------------------------------------------------------------------------------
-def _cmap():
+def _cmap() -> CommentedMap:
     from ruamel.yaml.comments import CommentedMap
 
     return CommentedMap()
@@ -292,7 +298,7 @@ class _Backends:
     step: Step
     sqlite_dir: str
     named: dict[str, Any] = field(default_factory=dict)  # name -> backend config
-    by_identity: dict[tuple, str] = field(default_factory=dict)
+    by_identity: dict[_BackendIdentity, str] = field(default_factory=dict)
 
     def backend_for(self, kind: str, old: Any) -> str:
         """The backend name an old store config (or None: the default) moves to."""
@@ -302,7 +308,7 @@ class _Backends:
             new_type = self.step.backend_types[kind]["sqlite"]
             old_type = "sqlite"
         if old_type == "sqlite":
-            identity: tuple = (kind, new_type)
+            identity: _BackendIdentity = (kind, new_type)
         else:
             identity = (kind, new_type) + tuple(
                 sorted(

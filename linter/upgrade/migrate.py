@@ -35,8 +35,12 @@ from linter.upgrade.servers import run_config_runtimes
 from linter.versions import Version, try_parse
 
 if TYPE_CHECKING:
+    from yaml.nodes import ScalarNode
+
     from linter.engine import Options, RunResult
     from linter.knowledge import KnowledgeBase
+    from linter.target import Target
+    from linter.workspace import RunConfig
 
 
 class UpgradeError(Exception):
@@ -112,7 +116,7 @@ def side_of(setting: dict[str, str], kb: KnowledgeBase, what: str) -> Side:
     raise UpgradeError(f"{what}: expected rhoai=X.Y, odh=X.Y or llamastack=X.Y.Z")
 
 
-def side_of_target(target, kb: KnowledgeBase) -> Side | None:
+def side_of_target(target: Target, kb: KnowledgeBase) -> Side | None:
     """The current end, from the target a run resolved (None: none detected or unknown)."""
     if target.platform is None or target.unknown or target.version is None:
         return None
@@ -323,7 +327,7 @@ def _pins(rules: MigrationRules, new: Side, runtime: Version) -> dict[str, str]:
     return out
 
 
-def _pinned_differently(rc, pins: dict[str, str]) -> bool:
+def _pinned_differently(rc: RunConfig, pins: dict[str, str]) -> bool:
     from linter.sources import yaml as y
 
     for _, entries in y.items(y.get(rc.root, "providers")):
@@ -337,7 +341,7 @@ def _pinned_differently(rc, pins: dict[str, str]) -> bool:
 
 
 def _migrate_one(
-    rc,
+    rc: RunConfig,
     texts: dict[str, str],
     old: Version,
     new: Version,
@@ -382,15 +386,16 @@ def _as_lf(text: str) -> tuple[str, bool]:
     return text.replace("\r\n", "\n"), True
 
 
-def _configmap_value(rc):
+def _configmap_value(rc: RunConfig) -> ScalarNode | None:
     from linter.sources import yaml as y
 
     if rc.configmap is None or rc.configmap_key is None:
         return None
-    return y.get(rc.configmap.get("data"), rc.configmap_key)
+    value = y.get(rc.configmap.get("data"), rc.configmap_key)
+    return value if y.is_scalar(value) else None  # a run config is only read from a scalar
 
 
-def _embedded_value(file_text: str, rc) -> str | None:
+def _embedded_value(file_text: str, rc: RunConfig) -> str | None:
     """The value of the ConfigMap key in `file_text` (the same document), without final breaks."""
     from linter.sources import yaml as y
     from linter.sources.yaml import YamlParseError, compose_all
@@ -399,10 +404,11 @@ def _embedded_value(file_text: str, rc) -> str | None:
         docs = compose_all(file_text)
     except YamlParseError:
         return None
-    cm = rc.configmap
+    cm, key = rc.configmap, rc.configmap_key
+    assert cm is not None and key is not None  # called for a ConfigMap's run config only
     for doc in docs:
         meta = y.get(doc, "metadata")
         if y.text(y.get(doc, "kind")) == "ConfigMap" and y.text(y.get(meta, "name")) == cm.name:
-            value = y.text(y.get(y.get(doc, "data"), rc.configmap_key))
+            value = y.text(y.get(y.get(doc, "data"), key))
             return value.replace("\r\n", "\n").rstrip("\n") if value is not None else None
     return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ from linter.upgrade.servers import plain
 from linter.versions import Version
 
 if TYPE_CHECKING:
+    from yaml.nodes import Node
+
     from linter.knowledge import KnowledgeBase, PlatformRelease
     from linter.workspace import K8sObject, Workspace
 
@@ -71,13 +74,13 @@ class Side:
         return f"{self.platform.upper() if self.platform == 'rhoai' else 'ODH'} {self.version}"
 
 
-def _edit(obj_source: y.YamlSource, node, text: str, what: str) -> TextEdit:
+def _edit(obj_source: y.YamlSource, node: Node, text: str, what: str) -> TextEdit:
     start, end = obj_source.offsets_of(node)
     line, _ = obj_source.file_lines.position(start)
     return TextEdit(obj_source.path, start, end, text, what, line)
 
 
-def _quoted_like(node, value: str) -> str:
+def _quoted_like(node: Node, value: str) -> str:
     style = getattr(node, "style", None)
     return f"{style}{value}{style}" if style in ('"', "'") else value
 
@@ -129,7 +132,7 @@ def subscription_edits(
     return edits, manual
 
 
-def _channel_nodes(ws: Workspace, packages: list[str]):
+def _channel_nodes(ws: Workspace, packages: list[str]) -> Iterator[tuple[y.YamlSource, Node, str]]:
     """(source, value node, "channel" | "startingCSV") in Subscriptions and their patches."""
     for sub in filter(plain, ws.objects_of("Subscription")):
         spec = sub.get("spec")
@@ -137,7 +140,7 @@ def _channel_nodes(ws: Workspace, packages: list[str]):
             continue
         for key in ("channel", "startingCSV"):
             node = y.get(spec, key)
-            if y.text(node):
+            if node is not None and y.text(node):
                 yield sub.source, node, key
     for source in ws.yaml_sources:
         if source.parent is not None or view_of(source) is not None:
@@ -146,9 +149,11 @@ def _channel_nodes(ws: Workspace, packages: list[str]):
             for op in y.seq(doc):
                 path = y.text(y.get(op, "path"))
                 node = y.get(op, "value")
-                if path == "/spec/channel" and y.text(node):
+                if node is None or not y.text(node):
+                    continue
+                if path == "/spec/channel":
                     yield source, node, "channel"
-                elif path == "/spec/startingCSV" and y.text(node):
+                elif path == "/spec/startingCSV":
                     yield source, node, "startingCSV"
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypedDict
 
 from linter import __version__
 
@@ -14,10 +15,10 @@ if TYPE_CHECKING:
 STATUSES = (("breaks", "Breaks"), ("stays", "Stays"), ("resolves", "Resolved"))
 
 
-def _side(plan: Plan, which: str) -> dict:
+def _side(plan: Plan, which: str) -> dict[str, str | None]:
     up = plan.upgrade
     side = up.old if which == "from" else up.new
-    out = {
+    out: dict[str, str | None] = {
         "platform": side.platform or "llamastack",
         "version": side.version,
         "llamastack": str(side.llamastack) if side.llamastack else None,
@@ -35,7 +36,7 @@ def _from_source(plan: Plan) -> str:
     return "--from" if source == "--target" else source
 
 
-def summary(plan: Plan) -> dict:
+def summary(plan: Plan) -> dict[str, int]:
     counts = Counter(i.status for i in plan.items)
     migrated = sum(
         1 for i in plan.items if i.status == "breaks" and i.advice and i.advice.kind == "migration"
@@ -51,7 +52,7 @@ def summary(plan: Plan) -> dict:
     }
 
 
-def by_key(plan: Plan, key) -> dict[str, dict[str, int]]:
+def by_key(plan: Plan, key: Callable[[PlanItem], str]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for item in plan.items:
         bucket = out.setdefault(key(item), {s: 0 for s, _ in STATUSES})
@@ -109,7 +110,31 @@ def render_json(plan: Plan) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def _item_json(i: PlanItem) -> dict:
+class _AdviceJson(TypedDict):
+    kind: str
+    text: str
+    docs: str | None
+
+
+class PlanItemJson(TypedDict):
+    """One item of `upgrade --format json`."""
+
+    status: str
+    rule: str
+    name: str
+    level: str
+    path: str
+    line: int
+    column: int
+    message: str
+    logical_location: str
+    fingerprint: str
+    server: str
+    runtime_before: str | None
+    fix: _AdviceJson | None
+
+
+def _item_json(i: PlanItem) -> PlanItemJson:
     f = i.finding
     return {
         "status": i.status,

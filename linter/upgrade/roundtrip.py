@@ -16,7 +16,10 @@ from __future__ import annotations
 import difflib
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
 
 #: indentation styles tried on a document (mapping, sequence, offset): the one whose dump of the
 #: unchanged document differs least from the original is used for the migrated one
@@ -53,7 +56,7 @@ def final_newline_like(original: str, text: str) -> str:
     return text.rstrip("\n")
 
 
-def _yaml(style: tuple[int, int, int]):
+def _yaml(style: tuple[int, int, int]) -> YAML:
     from ruamel.yaml import YAML
 
     y = YAML(typ="rt")
@@ -186,7 +189,8 @@ def same_data(text_a: str, text_b: str) -> bool:
     from linter.yamlload import load_data_text
 
     try:
-        return load_data_text(text_a) == load_data_text(text_b)
+        same: bool = load_data_text(text_a) == load_data_text(text_b)
+        return same
     except Exception:  # noqa: BLE001 - any YAML error means "not the same"
         return False
 

@@ -66,9 +66,10 @@ def server_runtimes(
 
     out: dict[tuple[str, str], tuple[str, Runtime | None]] = {}
     model = result.model
-    for s in model.servers if model is not None else []:
-        path, line = source_place(result.workspace, s.path, s.span(s.node).start.line)
-        out[(path, s.name)] = (f"{s.ref} ({path}:{line})", model.server_runtime(s))
+    if model is not None:
+        for s in model.servers:
+            path, line = source_place(result.workspace, s.path, s.span(s.node).start.line)
+            out[(path, s.name)] = (f"{s.ref} ({path}:{line})", model.server_runtime(s))
     out[("", "")] = (
         "files no server claims (the platform's LlamaStack)",
         default_runtime(result.target),

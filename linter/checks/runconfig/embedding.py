@@ -28,14 +28,15 @@ def embedding_dimension_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     for rc, rt in run_configs(ctx):
         models: dict[str, Node] = {}
         for i, m in enumerate(_registered(rc.root, "models")):
-            model_id = y.text(y.get(m, "model_id"))
-            if y.text(y.get(m, "model_type")) != "embedding" or not model_id:
+            id_node = y.get(m, "model_id")
+            model_id = y.text(id_node)
+            if y.text(y.get(m, "model_type")) != "embedding" or id_node is None or not model_id:
                 continue
             models[model_id] = m
             if y.get_path(m, "metadata", "embedding_dimension") is None:
                 yield ctx.finding(
                     rc.path,
-                    rc.source.span(y.get_item(m, "model_id")[1]),
+                    rc.source.span(id_node),
                     "model_lacks_dimension",
                     logical=logical(rc, f"models[{i}]"),
                     snippet=model_id,

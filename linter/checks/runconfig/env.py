@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from yaml.nodes import ScalarNode
 
 from linter.checks import CheckContext
 from linter.checks.runconfig import logical, run_configs
-from linter.model import Edit, Finding, Fix
+from linter.model import Applicability, Edit, Finding, Fix
 from linter.sources import yaml as y
 from linter.sources.yamledit import char_map, walk_scalars
+
+if TYPE_CHECKING:
+    from linter.knowledge import Fact
+    from linter.target import Runtime
+    from linter.workspace import RunConfig
 
 ENV_RE = re.compile(r"\$\{env\.([A-Z0-9_]+)([^}]*)\}")
 
@@ -64,10 +72,13 @@ def env_substitution_syntax(ctx: CheckContext) -> Iterator[Finding]:
                 yield _env_finding(ctx, rc, rt, node, path, m, problem, cmap)
 
 
-def _mixed(ctx: CheckContext, rc, new_fact) -> Iterator[Finding]:
+def _mixed(ctx: CheckContext, rc: RunConfig, new_fact: Fact) -> Iterator[Finding]:
     """No runtime is known for this config, but it mixes both syntaxes: whatever LlamaStack reads
     it, one of the two forms fails silently. The forms used less often are reported."""
-    uses: dict[str, list] = {"old": [], "new": []}
+    uses: dict[str, list[tuple[y.NodePath, ScalarNode, int, re.Match[str]]]] = {
+        "old": [],
+        "new": [],
+    }
     for path, node, col in walk_scalars(rc.root):
         if "${env." not in node.value:
             continue
@@ -98,7 +109,16 @@ def _mixed(ctx: CheckContext, rc, new_fact) -> Iterator[Finding]:
         )
 
 
-def _env_finding(ctx, rc, rt, node, path, m, problem, cmap) -> Finding:
+def _env_finding(
+    ctx: CheckContext,
+    rc: RunConfig,
+    rt: Runtime,
+    node: ScalarNode,
+    path: y.NodePath,
+    m: re.Match[str],
+    problem: tuple[str, int, str, str],
+    cmap: list[int],
+) -> Finding:
     variant, at, insert, delete = problem
     src = rc.source
     op_start = m.start(2) + at
@@ -126,5 +146,5 @@ def _env_finding(ctx, rc, rt, node, path, m, problem, cmap) -> Finding:
         expr=expr,
         fixed=fixed,
         var=m.group(1),
-        fix=Fix(applicability="safe", description=f"write `{fixed}`", edits=[edit]),
+        fix=Fix(applicability=Applicability.safe, description=f"write `{fixed}`", edits=[edit]),
     )

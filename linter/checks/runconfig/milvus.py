@@ -8,7 +8,7 @@ from yaml.nodes import MappingNode, ScalarNode
 
 from linter.checks import CheckContext
 from linter.checks.runconfig import MILVUS_TYPES, logical, providers, run_configs
-from linter.model import Finding, Fix
+from linter.model import Applicability, Finding, Fix
 from linter.sources import yaml as y
 from linter.sources.yamledit import delete_range_edit, entry_line_range
 
@@ -34,7 +34,7 @@ def milvus_schema_override(ctx: CheckContext) -> Iterator[Finding]:
                 fix = None
                 if rng is not None:
                     fix = Fix(
-                        applicability="safe",
+                        applicability=Applicability.safe,
                         description=f"delete `{k.value}` (LlamaStack never reads it)",
                         edits=[delete_range_edit(rc.source, rc.path, *rng)],
                     )

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
@@ -32,7 +33,7 @@ def _schema_index(directory: str) -> tuple[tuple[Version, str], ...]:
 
 
 @cache
-def _load_schema(path: str) -> dict | None:
+def _load_schema(path: str) -> dict[str, Any] | None:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -40,7 +41,7 @@ def _load_schema(path: str) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def run_config_schema(kb: KnowledgeBase, runtime: Version) -> tuple[Version, dict] | None:
+def run_config_schema(kb: KnowledgeBase, runtime: Version) -> tuple[Version, dict[str, Any]] | None:
     """The generated schema that describes the runtime: its own release's, else (a fork build) the
     schema of the upstream release the knowledge base records it was cut from. A neighbouring
     release's schema never stands in: keys and provider types change by patch release."""
@@ -60,10 +61,10 @@ def run_config_schema(kb: KnowledgeBase, runtime: Version) -> tuple[Version, dic
     return None
 
 
-def schema_provider_types(schema: dict) -> dict[str, dict[str, dict]]:
+def schema_provider_types(schema: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     """api -> provider type -> info, for either layout the generator may write."""
     raw = schema.get("providers") or {}
-    out: dict[str, dict[str, dict]] = {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
     for key, value in raw.items():
         if not isinstance(value, dict):
             continue
@@ -200,7 +201,7 @@ def _schema_problems(ctx: CheckContext, rc: RunConfig, rt: Runtime) -> Iterator[
     for api, i, entry in providers(rc):
         type_node = y.get(entry, "provider_type")
         ptype = y.text(type_node)
-        if not ptype or _external(rc, entry) or api == "telemetry":
+        if type_node is None or not ptype or _external(rc, entry) or api == "telemetry":
             continue
         fact = facts.get((api, ptype))
         registry = _registry(found)
@@ -239,7 +240,7 @@ def _schema_label(schema_version: Version, runtime: Version) -> str:
     return f"{schema_version}, the release {runtime} was cut from"
 
 
-def _registry(found: tuple[Version, dict] | None) -> dict[str, list] | None:
+def _registry(found: tuple[Version, dict[str, Any]] | None) -> dict[str, list[str]] | None:
     """The full in-tree provider registry of the schema's release."""
     registry = found[1].get("registry") if found else None
     return registry if isinstance(registry, dict) else None
@@ -263,7 +264,7 @@ def _ignored_config_keys(
     api: str,
     i: int,
     entry: MappingNode,
-    info: dict,
+    info: dict[str, Any],
     schema_version: Version,
 ) -> Iterator[Finding]:
     config = y.get(entry, "config")
@@ -292,7 +293,7 @@ def _ignored_config_keys(
 
 
 def _ignored_top_level(
-    ctx: CheckContext, rc: RunConfig, rt: Runtime, found: tuple[Version, dict]
+    ctx: CheckContext, rc: RunConfig, rt: Runtime, found: tuple[Version, dict[str, Any]]
 ) -> Iterator[Finding]:
     props = (found[1].get("run_config") or {}).get("properties")
     if not isinstance(props, dict):
