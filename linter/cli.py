@@ -320,7 +320,7 @@ def cli() -> None:
     "targets",
     multiple=True,
     metavar="KEY=VERSION",
-    help="rhoai=2.25, odh=..., llamastack=0.2.22 (repeatable).",
+    help="rhoai=2.25 or llamastack=0.2.22 (repeatable); `stackalign targets` lists the releases.",
 )
 @click.option(
     "--config",
@@ -865,7 +865,7 @@ def init(path: str, force: bool) -> None:
     "to",
     required=True,
     metavar="KEY=VERSION",
-    help="The release to upgrade to: rhoai=3.2, odh=..., llamastack=0.3.5.",
+    help="The release to upgrade to: rhoai=3.2 or llamastack=0.3.5.",
 )
 @click.option(
     "--from",

@@ -16,6 +16,7 @@ from dataclasses import field as dc_field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from linter import docs_url
 from linter.safefile import MIB, UnsafeFile, inside, read_regular_file, repository_reference
 from linter.validation import STRICT, container, meta, validate
 
@@ -759,10 +760,12 @@ def init_text(target: Any) -> str:
             '#   rhoai: "<release>"   # see `stackalign targets`',
         ]
     body = [
-        "# stackalign configuration (see docs/pre-commit.md; `stackalign rules` lists the rules).",
-        "# Validated against schemas/config.schema.json; a bad key is an error (exit 2) naming its line.",
+        "# stackalign configuration; `stackalign rules` lists the rules. Documentation:",
+        f"# {docs_url('docs/pre-commit.md')}",
+        "# stackalign validates this file when it runs: a bad key is an error (exit 2) naming its line.",
+        f"# Its JSON Schema (for editors): {docs_url('schemas/config.schema.json')}",
         "",
-        "# The platform this repository deploys to (rhoai, odh, or llamastack for a plain LlamaStack).",
+        "# The platform this repository deploys to (rhoai, or llamastack for a plain LlamaStack).",
         *head,
         "",
         "# Files to lint and to skip: globs relative to the repository root (`**` = any folders).",

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 from urllib.parse import quote
 
-from linter import __version__
+from linter import REPOSITORY_URL, __version__, docs_url
 from linter.model import Finding, Fix, Span
 from linter.report.linehash import hashes_for_lines
 from linter.report.safe_text import filename_bytes, json_safe
@@ -29,9 +29,6 @@ from linter.rulepack import Rule
 #: module only builds such objects and serialises them.
 SarifObject: TypeAlias = dict[str, Any]
 
-#: The project's repository; rule documentation URLs are derived from it.
-REPOSITORY_URL = "https://github.com/stackalign/stackalign"
-DOCS_REF = "main"
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "stackalignFingerprint/v1"
@@ -60,7 +57,7 @@ class RunMetadata:
 
 
 def help_uri(rule_id: str) -> str:
-    return f"{REPOSITORY_URL}/blob/{DOCS_REF}/docs/rules/{rule_id}.md"
+    return docs_url(f"docs/rules/{rule_id}.md")
 
 
 def render(findings: list[Finding], meta: RunMetadata) -> str:

@@ -113,7 +113,7 @@ def side_of(setting: dict[str, str], kb: KnowledgeBase, what: str) -> Side:
                 + (f" (closest: {closest})" if closest else "")
             )
         return Side(None, version, None, Version.parse(version))
-    raise UpgradeError(f"{what}: expected rhoai=X.Y, odh=X.Y or llamastack=X.Y.Z")
+    raise UpgradeError(f"{what}: expected rhoai=X.Y or llamastack=X.Y.Z")
 
 
 def side_of_target(target: Target, kb: KnowledgeBase) -> Side | None:
