@@ -38,7 +38,7 @@ def _code_digest() -> str:
             if f.endswith(".py"):
                 p = os.path.join(d, f)
                 st = os.stat(p)
-                h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+                h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode(errors="surrogatepass"))
     return h.hexdigest()
 
 
@@ -61,7 +61,7 @@ def key(folders: list[Path], files: list[Path], content: str = "") -> str | None
         h.update(_code_digest().encode())
         for p in [*sorted(p for d in folders for p in d.rglob("*.yaml")), *files]:
             st = os.stat(p)
-            h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode(errors="surrogatepass"))
     except OSError:
         return None
     return h.hexdigest()[:32]

@@ -294,9 +294,10 @@ def _cache_key(
     from linter import cache
 
     h = hashlib.sha256()
-    h.update(f"{FORMAT}\0{engine.label}\0{release}\0{namespace}\0".encode())
+    # names and values may hold lone surrogates (file names that are not UTF-8, YAML escapes)
+    h.update(f"{FORMAT}\0{engine.label}\0{release}\0{namespace}\0".encode(errors="surrogatepass"))
     h.update(json.dumps(values, sort_keys=True, default=str).encode())
     for f in sorted(chart.files, key=lambda f: f.name):
-        h.update(f"\0{f.name}\0{len(f.data)}\0".encode())
+        h.update(f"\0{f.name}\0{len(f.data)}\0".encode(errors="surrogatepass"))
         h.update(f.data)
     return cache.key([], [], h.hexdigest())

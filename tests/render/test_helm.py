@@ -4,6 +4,7 @@ files (linter/render/). The charts are real ones vendored under tests/data/rende
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -317,3 +318,27 @@ def test_helm_go_log_lines_never_reach_the_terminal(tmp_path: Path, capfd) -> No
     assert "web/templates/deploy.yaml" in out
     captured = capfd.readouterr()
     assert captured.err == ""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names that are not UTF-8: POSIX bytes")
+def test_a_chart_file_name_that_is_not_utf8_renders(tmp_path: Path, monkeypatch) -> None:
+    """Found by the fuzzer: a chart holding `caf\\xe9.yaml` (Latin-1 bytes in the name) made the
+    render's cache key raise UnicodeEncodeError, an internal error for the whole repository."""
+    monkeypatch.setenv("STACKALIGN_NO_CACHE", "1")
+    chart = tmp_path / "charts" / "milvus"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: milvus\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("image: quay.io/redhat-et/llama:vllm-milvus-0.2.8\n")
+    template = (
+        "apiVersion: llamastack.io/v1alpha1\nkind: LlamaStackDistribution\nmetadata: {name: x}\n"
+        "spec:\n  server:\n    distribution:\n      image: {{ .Values.image }}\n"
+    )
+    (chart / "templates" / "llsd.yaml").write_text(template)
+    odd = os.fsdecode(b"caf\xe9.yaml")
+    (chart / odd).write_text("x: 1\n")
+    (chart / "templates" / os.fsdecode(b"l\xe9.yaml")).write_text(template)
+    code, report = _lint_json(tmp_path, "--target", "rhoai=2.25")
+    assert code == 1  # a finding
+    assert [(f["rule"], *_where(f)) for f in report["findings"]] == [
+        ("SA103", "charts/milvus/values.yaml", 1, 8)
+    ]
