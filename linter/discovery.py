@@ -94,12 +94,55 @@ def overlay_key(path: Path | str) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
-def display_path(path: Path, cwd: Path) -> str:
+class RealPaths:
+    """os.path.realpath with every folder resolved once: a run asks about thousands of files in
+    hundreds of nested folders, and realpath stats every component of every path it is given.
+    A component that is a symlink (or `.`/`..`) is resolved by realpath itself; any other is
+    its resolved parent plus its name. For one run: the answers are not refreshed."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        path = os.path.abspath(path) if not os.path.isabs(path) else path
+        pending: list[str] = []  # the path and its ancestors not resolved yet, innermost first
+        at = path
+        while at not in self.known:
+            parent, name = os.path.split(at)
+            if not name or parent == at:  # `/`, or a path ending in a separator
+                self.known[at] = os.path.realpath(at)
+                break
+            pending.append(at)
+            at = parent
+        for at in reversed(pending):
+            parent, name = os.path.split(at)
+            candidate = os.path.join(self.known[parent], name)
+            if name in (".", "..") or os.path.islink(candidate):
+                candidate = os.path.realpath(candidate)
+            self.known[at] = candidate
+        return self.known[path]
+
+
+def display_path(path: Path | str, cwd: Path | str) -> str:
+    """`path` relative to `cwd`, with `/` separators (`..` parts when it lies outside). Called
+    once per file of a run: plain string operations for the common case, a file under `cwd`."""
+    p, base = os.fspath(path), os.fspath(cwd)
+    if os.sep == "/":
+        if p == base:
+            return "."
+        prefix = base if base.endswith("/") else base + "/"
+        rest = p[len(prefix) :]
+        if (
+            p.startswith(prefix)
+            and rest
+            and not rest.endswith(("/", "/.", "/.."))
+            and not any(part in ("", ".", "..") for part in rest.split("/"))
+        ):
+            return rest
     try:
-        return path.relative_to(cwd).as_posix()
+        return Path(p).relative_to(base).as_posix()
     except ValueError:
-        rel = os.path.relpath(path, cwd)
-        return Path(rel).as_posix()
+        return Path(os.path.relpath(p, base)).as_posix()
 
 
 def excluded(rel: str, patterns: Iterable[str]) -> bool:

@@ -167,14 +167,15 @@ def plan_scope(opts: Options) -> Scope:
     requested = [Path(os.path.normpath(os.path.abspath(cwd / p))) for p in opts.paths or ["."]]
     first = requested[0]
     project = find_project_root(first if first.is_dir() else first.parent)
-    files_mode = all(p.is_file() or _given_text(p, opts.overlay) for p in requested)
+    named_file = [os.path.isfile(p) or _given_text(p, opts.overlay) for p in requested]
+    files_mode = all(named_file)
     context_roots = requested
     if project is not None and files_mode and all(_inside(p, project) for p in requested):
         context_roots = [project]
     scope = Scope(cwd, requested, project, files_mode, context_roots)
-    for p in requested:
+    for p, is_file in zip(requested, named_file, strict=True):
         shown = display_path(p, cwd)
-        if p.is_file() or _given_text(p, opts.overlay):
+        if is_file:
             scope.report_files.add(shown)
         else:
             scope.report_dirs.append(shown)
@@ -541,11 +542,9 @@ def _unsaved_files(
 
 
 def _inside(p: Path, root: Path) -> bool:
-    try:
-        p.relative_to(root)
-        return True
-    except ValueError:
-        return False
+    """Whether `p` is `root` or under it (both absolute and normalized)."""
+    a, b = os.fspath(p), os.fspath(root)
+    return a == b or a.startswith(b if b.endswith(os.sep) else b + os.sep)
 
 
 def _read_bytes(f: DiscoveredFile, overlay: dict[str, bytes] | None) -> bytes | str:

@@ -24,6 +24,7 @@ from linter.discovery import (
     KIND_BY_SUFFIX,
     MAX_FILE_BYTES,
     DiscoveredFile,
+    RealPaths,
     display_path,
     excluded,
     file_kind,
@@ -63,9 +64,10 @@ def context_files(
         return None
     out: list[DiscoveredFile] = []
     seen: set[str] = set()
+    real_of = RealPaths()
     for path in requested:
         path = path.absolute()
-        real = os.path.realpath(path)
+        real = real_of(str(path))
         kind = file_kind(path.name)
         if kind is not None and real not in seen:
             seen.add(real)
@@ -74,7 +76,7 @@ def context_files(
     for f in [*listed, *extra]:
         if f is None:
             continue
-        real = os.path.realpath(f.fspath)
+        real = real_of(f.fspath)
         if real not in seen:
             seen.add(real)
             out.append(f)

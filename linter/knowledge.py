@@ -472,17 +472,16 @@ class KnowledgeBase:
 
 
 def load_knowledge(directory: Path, extra: list[Path] | None = None) -> KnowledgeBase:
-    from linter.yamlload import load_data_file
+    from linter.yamlload import load_builtin_file, load_data_file
 
     files = []
     builtin = sorted(directory.glob("*.yaml"))
     for path in builtin + list(extra or []):
         try:
-            data = load_data_file(path) or {}
             if path in builtin:  # stackalign's own facts: the test suite validates them
-                files.append(construct(KnowledgeFile, data))
+                files.append(construct(KnowledgeFile, load_builtin_file(path) or {}))
             else:
-                files.append(validate(KnowledgeFile, data))
+                files.append(validate(KnowledgeFile, load_data_file(path) or {}))
         except Exception as exc:  # name the file and each bad key, never the content
             from linter.validation import error_lines
 

@@ -140,11 +140,11 @@ def load_rule_file(path: Path, trusted: bool = False) -> Rule:
     key and line: the field types, the help's sections, the check kind, its parameters and the
     message fields the check fills."""
     from linter.validation import error_lines
-    from linter.yamlload import load_data_file, load_data_text, read_data_text
+    from linter.yamlload import load_builtin_file, load_data_text, read_data_text
 
     try:
         if trusted:
-            return construct(Rule, load_data_file(path))
+            return construct(Rule, load_builtin_file(path))
         text = read_data_text(path)
         data = load_data_text(text)
     except Exception as exc:  # DataFileError: a position, never the file's content

@@ -90,3 +90,42 @@ def yaml_problem(exc: Exception) -> str:
     if mark is not None:
         return f"not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
     return f"not valid YAML: {problem}"
+
+
+#: stackalign's own data files of this process, by path, taken from one cache entry (each handed
+#: out once: the loaders build objects from it, and a second load of the pack reads it again)
+_builtin: dict[str, Any] = {}
+
+
+def load_builtin_file(path: Path) -> Any:
+    """A data file shipped with stackalign (rule pack, knowledge base): the same data as
+    `load_data_file`, but all of them are parsed together once and kept in the per-user cache
+    as JSON, keyed by every file's path, size and mtime and by stackalign's code. A warm start
+    reads one JSON file instead of parsing 35 YAML files (about 100 ms of every run)."""
+    from linter import cache
+    from linter.resources import rules_dir
+
+    name, root = str(path), rules_dir()
+    if root not in path.parents:  # a test's or a fork's folder: read as it is
+        return load_data_file(path)
+    if name not in _builtin:
+        key = cache.key([root], [], "builtin-data")
+        stored = cache.load(key, kind="builtin")
+        if isinstance(stored, dict):
+            _builtin.update(stored)
+        if name not in _builtin:
+            loaded = {str(p): load_data_file(p) for p in sorted(root.rglob("*.yaml"))}
+            if all(_json_exact(v) for v in loaded.values()):
+                cache.store(key, loaded, kind="builtin")
+            _builtin.update(loaded)
+    return _builtin.pop(name) if name in _builtin else load_data_file(path)
+
+
+def _json_exact(value: Any) -> bool:
+    """Whether JSON gives `value` back unchanged (no dates, no keys that are not strings)."""
+    import json
+
+    try:
+        return bool(json.loads(json.dumps(value)) == value)
+    except (TypeError, ValueError):
+        return False

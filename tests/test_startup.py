@@ -94,7 +94,8 @@ def test_warm_lint_imports_neither_pydantic_nor_jsonschema(repo: Path, tmp_path:
     # the first run validated the configuration (the built-in pack is never validated at run
     # time: the test suite does it, tests/test_pack.py)...
     assert {"pydantic", "jsonschema"} <= cold_modules
-    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["config"]
+    # the cache holds the validated configuration and the built-in pack's parsed data
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["builtin", "config"]
     # ...the second one reads its validated data from the cache
     assert not {"pydantic", "pydantic_core", "jsonschema", "libcst", "ruamel"} & warm_modules
     assert rc1 == rc2 == 0  # a note does not fail the run
@@ -176,3 +177,31 @@ def test_a_cache_file_others_can_write_is_not_loaded(tmp_path: Path, monkeypatch
     assert cache.load("k", kind="config") == {"n": 1}
     (tmp_path / "config-k.json").chmod(0o666)  # anyone could have replaced it
     assert cache.load("k", kind="config") is None
+
+
+def test_the_built_in_pack_from_the_cache_equals_the_pack_from_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm start reads the rule pack's and knowledge base's data from one JSON cache entry:
+    the same data as parsing the YAML files, and a changed file is parsed again."""
+    from linter import cache, yamlload
+    from linter.resources import rules_dir
+
+    monkeypatch.setenv("STACKALIGN_CACHE_DIR", str(tmp_path))
+    files = sorted(rules_dir().rglob("*.yaml"))
+    assert len(files) > 30
+    parsed = {p: yamlload.load_data_file(p) for p in files}
+    cold = {p: yamlload.load_builtin_file(p) for p in files}
+    assert [p.name.split("-")[0] for p in tmp_path.iterdir()] == ["builtin"]
+    warm = {p: yamlload.load_builtin_file(p) for p in files}  # from the JSON entry
+    assert cold == warm == parsed
+    stored = cache.load(cache.key([rules_dir()], [], "builtin-data"), kind="builtin")
+    assert stored == {str(p): data for p, data in parsed.items()}
+    monkeypatch.setattr(cache, "_pruned", set())
+    monkeypatch.setattr(yamlload, "_builtin", {})
+    monkeypatch.setattr(yamlload, "load_data_file", lambda p: {"parsed": p.name})
+    # the same stats: the cached data; files outside the pack's folder are read as they are
+    assert yamlload.load_builtin_file(files[0]) == parsed[files[0]]
+    assert yamlload.load_builtin_file(tmp_path / "x.yaml") == {"parsed": "x.yaml"}
+    monkeypatch.setattr(cache, "key", lambda *a, **k: "other")  # a file changed: another key
+    assert yamlload.load_builtin_file(files[0]) == {"parsed": files[0].name}

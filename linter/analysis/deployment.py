@@ -136,8 +136,9 @@ class DeploymentModel:
         self._by_object: dict[int, Server] = {}
         self._find_servers()
         self._resolve_namespaces()
-        self._find_services()
+        self._services_found = False  # Services and Routes: looked for when a client needs them
         self._config_cache: dict[int, list[Binding]] = {}
+        self._user_configs: dict[int, tuple[str | None, str | None]] = {}
         self._client_cache: dict[str, list[Binding]] = {}
 
     # -- servers -----------------------------------------------------------------------------------
@@ -405,8 +406,14 @@ class DeploymentModel:
                 return True
         return False
 
-    def _find_services(self) -> None:
-        """Services that select a workload server's pods, and Routes to any server's Service."""
+    def find_services(self) -> None:
+        """Services that select a workload server's pods, and Routes to any server's Service:
+        the hosts a client may call a server on. Once, and only when a client's URL is matched
+        (servers_at) or the graph shows the hosts: finding them can mean a search of the whole
+        repository."""
+        if self._services_found:
+            return
+        self._services_found = True
         workloads = [s for s in self.servers if s.labels]
         needles = sorted({v for s in workloads for v in s.labels.values()})
         needles += sorted({n for s in self.servers for n in s.service_names if s.kind == LLSD})
@@ -450,6 +457,7 @@ class DeploymentModel:
 
     def servers_at(self, host: str, port: str | None) -> list[Server]:
         """The servers a URL host (and port) reaches."""
+        self.find_services()
         host = host.lower().rstrip(".")
         out = []
         for s in self.servers:
@@ -528,16 +536,26 @@ class DeploymentModel:
         name = rc.configmap_name
         for s in servers:
             if name and s.kind == LLSD and s.obj is not None:
-                user = s.obj.get("spec", "server", "userConfig")
-                ns = y.text(y.get(user, "configMapNamespace"))
-                if user_config_name(s.obj) == name and _same_namespace(
-                    ns or s.namespace, self._configmap_namespace(rc)
+                user_name, user_ns = self._user_config(s)
+                if user_name == name and _same_namespace(
+                    user_ns or s.namespace, self._configmap_namespace(rc)
                 ):
                     yield Binding(s, f"reads ConfigMap {name} through userConfig")
                     continue
-            why = self._mounted(s, rc, name)
+            why = self._mounted(s, rc, name) if s.mounts else None
             if why:
                 yield Binding(s, why)
+
+    def _user_config(self, s: Server) -> tuple[str | None, str | None]:
+        """The ConfigMap (name, namespace) a LlamaStackDistribution's userConfig names, read once
+        per server (every run config of the repository asks every server)."""
+        key = id(s)
+        if key not in self._user_configs:
+            assert s.obj is not None
+            user = s.obj.get("spec", "server", "userConfig")
+            ns = y.text(y.get(user, "configMapNamespace"))
+            self._user_configs[key] = (user_config_name(s.obj), ns)
+        return self._user_configs[key]
 
     def _configmap_namespace(self, rc: RunConfig) -> str | None:
         if rc.configmap is not None:

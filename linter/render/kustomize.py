@@ -28,6 +28,7 @@ value an overlay set points at the overlay line, with the base line as a related
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 import time
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from linter.discovery import RealPaths
 from linter.render.origins import BASE, OVERRIDE, Origin, Place, RenderedText, Segment
 from linter.sources import yaml as y
 
@@ -248,17 +250,26 @@ class Builder:
     kustomizations: dict[str, tuple[y.YamlSource, MappingNode] | BuildError] = field(
         default_factory=dict
     )
+    real: RealPaths = field(default_factory=RealPaths)  # symlinks resolved, once per folder
 
     def display(self, p: Path) -> str:
         from linter.discovery import display_path
 
         return display_path(p, self.cwd)
 
+    def _inside(self, path: Path) -> bool:
+        """Whether `path`, symlinks resolved, is a file under the repository's root."""
+        try:
+            root, real = self.real(os.fspath(self.root)), self.real(os.fspath(path))
+        except (OSError, ValueError):
+            return False
+        return real == root or real.startswith(root if root.endswith(os.sep) else root + os.sep)
+
     def source(self, path: Path) -> y.YamlSource:
         key = str(path)
         if key in self.parsed:
             return self.parsed[key]
-        if not _inside(path, self.root) or not path.is_file():
+        if not self._inside(path) or not path.is_file():
             raise BuildError(f"{self.display(path)} is not a file of the repository")
         rel = self.display(path)
         try:
@@ -599,14 +610,6 @@ def _copy_scalar(src: y.YamlSource, node: Node | None, value: str) -> KScalar:
         ],
         "str",
     )
-
-
-def _inside(p: Path, root: Path) -> bool:
-    try:
-        p.resolve().relative_to(root.resolve())
-        return True
-    except (ValueError, OSError):
-        return False
 
 
 def _same_object(obj: KMap, patch: KMap) -> bool:

@@ -78,6 +78,7 @@ def model_data(model: DeploymentModel) -> ModelData:
             "llamastack": str(target.llamastack) if target.llamastack else None,
             "source": target.source,
         }
+    model.find_services()  # the hosts each server answers on
     servers = [_server(model, s) for s in model.servers]
     configs: list[ConfigData] = []
     for rc in model.ws.run_configs:
