@@ -164,7 +164,9 @@ class Scope:
 
 def plan_scope(opts: Options) -> Scope:
     cwd = opts.cwd
-    requested = [Path(os.path.normpath(os.path.abspath(cwd / p))) for p in opts.paths or ["."]]
+    base = os.path.abspath(cwd)
+    # strings until the end: pre-commit names thousands of files, and Path arithmetic is slow
+    requested = [Path(os.path.normpath(os.path.join(base, p))) for p in opts.paths or ["."]]
     first = requested[0]
     project = find_project_root(first if first.is_dir() else first.parent)
     named_file = [os.path.isfile(p) or _given_text(p, opts.overlay) for p in requested]
