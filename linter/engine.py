@@ -414,8 +414,9 @@ def _prefilter(
         for kind in rule.file_kinds:
             (lazy if rule.lazy else triggers).setdefault(kind, []).extend(rule.triggers_for(kind))
     triggers.setdefault("yaml", []).extend(detection_triggers(kb) + model_triggers(kb))
-    # Argo CD Applications, Flux HelmReleases: read, parsed only if a chart renders (render/)
-    lazy.setdefault("yaml", []).extend(RENDER_TRIGGERS)
+    # Argo CD Applications, Flux HelmReleases: read, parsed only if a chart renders (render/);
+    # DataScienceClusters: only if no Subscription reveals the target
+    lazy.setdefault("yaml", []).extend([*RENDER_TRIGGERS, *DETECTION_FALLBACK_TRIGGERS])
     if not opts.prefilter:
         triggers = {kind: [""] for kind in FILE_KINDS}
         lazy = {}
@@ -614,9 +615,17 @@ def _kind(mode: int) -> str:
 
 
 def detection_triggers(kb: KnowledgeBase) -> list[str]:
-    """Files that can reveal the platform target: Subscriptions and their kustomize patches."""
+    """Files that can reveal the platform target: Subscriptions to a platform's operator (a file
+    naming the package without a Subscription, such as a chart's test snapshot or an operator
+    bundle, cannot hold one) and their kustomize patches."""
     packages = [p for platform in kb.platforms.values() for p in platform.operator_packages]
-    return packages + ["/spec/channel", "/spec/startingCSV", "DataScienceCluster"]
+    return [f"{p}&Subscription" for p in packages] + ["/spec/channel", "/spec/startingCSV"]
+
+
+#: A DataScienceCluster shows the platform when no Subscription names a release: files holding
+#: one are parsed only then (detect_target asks). Operator bundles and chart snapshots mention
+#: the kind in megabytes of text that most runs never need.
+DETECTION_FALLBACK_TRIGGERS = ["DataScienceCluster"]
 
 
 def model_triggers(kb: KnowledgeBase) -> list[str]:
@@ -627,7 +636,7 @@ def model_triggers(kb: KnowledgeBase) -> list[str]:
     commands = kb.server_commands.markers if kb.server_commands else []
     # a run config, or a ConfigMap that embeds one (as `run.yaml`, or another key)
     run_configs = [f"providers:&{key}" for key in ("apis:", "image_name:", "distro_name:")]
-    run_configs += [RUN_YAML, "config.yaml&providers:"]
+    run_configs += [RUN_YAML, "providers:&config.yaml"]
     return ["LlamaStackDistribution", *markers, *commands, *run_configs]
 
 
@@ -635,7 +644,7 @@ def _target_from_project(
     project: Path, cwd: Path, exclude: list[str], kb: KnowledgeBase
 ) -> Target | None:
     """Linting a sub-folder: the platform Subscription may live elsewhere in the repository."""
-    prefilter = Prefilter({"yaml": detection_triggers(kb)})
+    prefilter = Prefilter({"yaml": detection_triggers(kb) + DETECTION_FALLBACK_TRIGGERS})
     ws = Workspace(root=str(cwd))
     for f in discover([project], cwd, exclude, []):
         if f.kind == "yaml":

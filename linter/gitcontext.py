@@ -56,7 +56,8 @@ def context_files(
     the repository)."""
     if any("" in ts for ts in triggers.values()) or not (project / ".git").exists():
         return None
-    # `a&b` (a file holding both) is searched as `a`; the prefilter applies the whole condition
+    # `a&b` (a file holding both) is searched as `a`, the rarer string by convention (rule files
+    # put it first); the prefilter applies the whole condition
     searched = {kind: sorted({t.split("&", 1)[0] for t in ts}) for kind, ts in triggers.items()}
     wanted = _walk_equivalent(project, cwd, exclude)
     listed = _git_grep_by_kind(project, searched, wanted)

@@ -91,7 +91,9 @@ class Rule:
     params: dict[str, Any] = container(dict)
     file_kinds: list[FileKind] = container(lambda: ["yaml"])
     triggers: list[str] | dict[FileKind, list[str]] = container(
-        list, "strings (for every file kind, or per kind); a file holding none is not parsed"
+        list,
+        "strings (for every file kind, or per kind); a file holding none is not parsed. `a&b`: "
+        "a file holding both; put the rarer string first (pre-commit's git search looks for it)",
     )
     lazy: bool = field(
         default=False,

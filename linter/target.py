@@ -176,7 +176,9 @@ def detect_target(ws: Workspace, kb: KnowledgeBase) -> Target:
 
 def _platform_without_release(ws: Workspace) -> Target:
     """No Subscription names a release; a DataScienceCluster still shows that the repository
-    deploys to OpenShift AI or Open Data Hub: an unknown target (SA002), never silence."""
+    deploys to OpenShift AI or Open Data Hub: an unknown target (SA002), never silence. Files
+    holding one wait unparsed until this asks (engine.DETECTION_FALLBACK_TRIGGERS)."""
+    ws.load_pending(lambda text: "DataScienceCluster" in text)
     for dsc in ws.objects_of("DataScienceCluster"):
         span = dsc.source.span(dsc.node)
         t = Target(

@@ -49,7 +49,7 @@ SCAN = r"""
 import os, sys
 from linter.engine import Options, load_pack, detection_triggers
 kb, rules = load_pack(Options())
-trig = sorted({t.encode() for r in rules for t in r.triggers} | {t.encode() for t in detection_triggers(kb)})
+trig = sorted({t.split("&")[0].encode() for r in rules for t in r.triggers} | {t.split("&")[0].encode() for t in detection_triggers(kb)})
 hits = 0
 for d, dirs, files in os.walk(sys.argv[1]):
     dirs[:] = [x for x in dirs if x != ".git"]
