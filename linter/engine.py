@@ -635,7 +635,7 @@ def model_triggers(kb: KnowledgeBase) -> list[str]:
     markers = [fam.marker for fam in kb.images if fam.marker]
     commands = kb.server_commands.markers if kb.server_commands else []
     # a run config, or a ConfigMap that embeds one (as `run.yaml`, or another key)
-    run_configs = [f"providers:&{key}" for key in ("apis:", "image_name:", "distro_name:")]
+    run_configs = [f"{key}&providers:" for key in ("apis:", "image_name:", "distro_name:")]
     run_configs += [RUN_YAML, "providers:&config.yaml"]
     return ["LlamaStackDistribution", *markers, *commands, *run_configs]
 

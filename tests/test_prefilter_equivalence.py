@@ -41,3 +41,34 @@ def test_prefilter_changes_no_finding(shared, folder, target):
     assert _sa001(fast) <= _sa001(full)
     skipped = {p for p, _ in _sa001(full) - _sa001(fast)}
     assert not skipped & set(fast.workspace.file_texts)
+
+
+def test_conjunctive_triggers_put_their_rarest_string_first(shared):
+    """`a&b`: pre-commit's context search (git grep) looks for `a` only, then reads every file
+    holding it; `a` must be the rarest part on the perf corpus (SA306's `install&...` once made
+    every pre-commit run read 1,465 files of it to find 1)."""
+    import os
+
+    from linter.discovery import file_kind
+    from linter.engine import Options, _prefilter, load_pack
+
+    kb, rules = load_pack(Options())
+    _, triggers, lazy = _prefilter(rules, kb, Options())
+    texts: dict[str, list[bytes]] = {kind: [] for kind in (*triggers, *lazy)}
+    for folder, _, names in os.walk(shared / "corpus" / "perf"):
+        for name in names:
+            kind = file_kind(name)
+            if kind in texts:
+                with open(os.path.join(folder, name), "rb") as fh:
+                    texts[kind].append(fh.read())
+    assert len(texts["yaml"]) > 5000
+    wrong = []
+    for kind in texts:
+        for t in sorted(set(triggers.get(kind, []) + lazy.get(kind, []))):
+            parts = t.split("&")
+            if len(parts) < 2:
+                continue
+            counts = [sum(p.encode() in data for data in texts[kind]) for p in parts]
+            if counts[0] > min(counts):
+                wrong.append(f"{kind}: {t} {counts}")
+    assert wrong == [], "\n".join(wrong)

@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 
 ARGO_KINDS = ("Application", "ApplicationSet")
 FLUX_KIND = "HelmRelease"
-TRIGGERS = ("argoproj.io&kind: Application", "helm.toolkit.fluxcd.io&kind: HelmRelease")
+# the rarer string first: pre-commit's git search looks for it (argoproj.io is in every Argo CD
+# CRD and Workflow; `kind: Application` in few files)
+TRIGGERS = ("kind: Application&argoproj.io", "kind: HelmRelease&helm.toolkit.fluxcd.io")
 
 
 _GITOPS_KIND = re.compile(
