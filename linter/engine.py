@@ -455,6 +455,8 @@ def _read_files(
     shell files besides the named ones are context for one thing only: the component sources
     behind a compiled pipeline (SA303); they are read only if a named file may be one."""
     ws = Workspace(root=str(scope.cwd))
+    if not scope.reports_everything:
+        ws.reports = scope.reports
     now, deferred = files, []
     if scope.files_mode:
         now = [f for f in files if f.kind == "yaml" or scope.reports(f.rel)]

@@ -240,7 +240,7 @@ def _requirements_by_file(ctx: CheckContext) -> dict[str, list[reqs.Requirement]
         if found:
             out.setdefault(py.path, []).extend(found)
     for source in ws.yaml_sources:
-        if source.parent is not None or "install" not in source.text:
+        if source.parent is not None or "install" not in source.text or not ws.may_report(source):
             continue
         found = reqs.from_yaml(source, names)
         if found:

@@ -23,8 +23,11 @@ MILVUS_TYPES = ("remote::milvus", "inline::milvus")
 
 def run_configs(ctx: CheckContext) -> Iterator[tuple[RunConfig, Runtime]]:
     """Every run config with each runtime that reads it (the deployment model's answer); a config
-    read by servers on two versions is judged twice."""
+    read by servers on two versions is judged twice. In files mode, only the configs of files
+    whose findings are reported."""
     for rc in ctx.ws.run_configs:
+        if not ctx.ws.may_report(rc.source):
+            continue
         for runtime in ctx.model.runtimes_for_config(rc):
             yield rc, runtime
 
