@@ -241,6 +241,7 @@ def run(
         target,
         search=_searcher(scope, opts, ws, files if searched is None else None),
         read=_reader(scope, opts),
+        read_text=_text_reader(scope, opts),
     )
     timings.append(("deployment model", clock() - t))
 
@@ -639,7 +640,9 @@ def model_triggers(kb: KnowledgeBase) -> list[str]:
     # a run config, or a ConfigMap that embeds one (as `run.yaml`, or another key)
     run_configs = [f"{key}&providers:" for key in ("apis:", "image_name:", "distro_name:")]
     run_configs += [RUN_YAML, "providers:&config.yaml"]
-    return ["LlamaStackDistribution", *markers, *commands, *run_configs]
+    # a compose service built from a Containerfile (its FROM and pins name the version)
+    compose = ["services:&build:"]
+    return ["LlamaStackDistribution", *markers, *commands, *run_configs, *compose]
 
 
 def _target_from_project(
@@ -691,11 +694,28 @@ def _searcher(
 
 
 def _reader(scope: Scope, opts: Options) -> Callable[[str], YamlSource | None]:
-    """One YAML file of the context by display path (the model reads kustomizations), never
-    outside the context roots and never through a symlink."""
-    roots = [os.path.realpath(r) for r in scope.context_roots]
+    """One YAML file of the context by display path (the model reads kustomizations)."""
+    text_of = _text_reader(scope, opts)
 
     def read(rel: str) -> YamlSource | None:
+        text = text_of(rel)
+        if text is None:
+            return None
+        try:
+            return parse_file(rel, text)
+        except YamlParseError:
+            return None
+
+    return read
+
+
+def _text_reader(scope: Scope, opts: Options) -> Callable[[str], str | None]:
+    """The text of one file of the context by display path (the model reads kustomizations and
+    the Containerfiles compose services are built from), never outside the context roots, never
+    through a symlink, at most MAX_FILE_BYTES."""
+    roots = [os.path.realpath(r) for r in scope.context_roots]
+
+    def read(rel: str) -> str | None:
         path = os.path.normpath(os.path.join(scope.cwd, rel))
         real = os.path.realpath(path)
         if os.path.islink(path) or not any(real == r or real.startswith(r + os.sep) for r in roots):
@@ -706,12 +726,7 @@ def _reader(scope: Scope, opts: Options) -> Callable[[str], YamlSource | None]:
         if isinstance(data, str) or len(data) > MAX_FILE_BYTES:
             return None
         text, _ = decode_bytes(data)
-        if text is None:
-            return None
-        try:
-            return parse_file(rel, text)
-        except YamlParseError:
-            return None
+        return text
 
     return read
 

@@ -3,9 +3,12 @@ run config and serves each client, built once per run from the whole repository.
 
 - Servers: every LlamaStackDistribution, and every workload (Deployment, StatefulSet, Pod, Job,
   CronJob, Knative Service, a docker-compose service) whose container image is a LlamaStack
-  distribution image or whose command starts a LlamaStack server. Version: from the image (the
-  knowledge base's image families), from a `llama-stack==X` pin the command installs, from the
-  platform for the operator's own distribution names; else unknown.
+  distribution image or whose command starts a LlamaStack server, and every compose service
+  built (`build:`) from a Containerfile whose last stage starts FROM such an image or installs
+  llama-stack. Version: from the image (the knowledge base's image families), from a
+  `llama-stack==X` pin the command or the Containerfile installs, from the platform for the
+  operator's own distribution names; else unknown. A Containerfile no compose service builds is
+  not a server: nothing in the repository says where it runs.
 - Configs: a run config belongs to the servers that read it: a LlamaStackDistribution's
   `userConfig`, a ConfigMap volume mounted where the server's `--config` (or positional) path
   points (operator CRs via `podOverrides`, workloads via `volumes`), a compose bind mount; a
@@ -123,10 +126,13 @@ class DeploymentModel:
         target: Target,
         search: Callable[[list[str]], list[K8sObject]] | None = None,
         read: Callable[[str], y.YamlSource | None] | None = None,
+        read_text: Callable[[str], str | None] | None = None,
     ):
         self.ws, self.kb, self.target = ws, kb, target
         #: a YAML file of the repository by path (kustomizations), read only for the model
         self._read = read or (lambda rel: None)
+        #: any file's text by path (the Containerfile a compose service is built from)
+        self._read_text = read_text or (lambda rel: None)
         #: more objects from the repository, found by text (Services, Routes, manifests setting a
         #: client's env var): never linted, only read for the model
         self._search = search or (lambda needles: [])
@@ -258,8 +264,11 @@ class DeploymentModel:
                 words = _words(command_node) + _words(y.get(service, "entrypoint"))
                 command = " ".join(words)
                 info = parse_image(image, self.kb) if image else None
-                if not (info is not None and info.family is not None) and not self._runs_server(
-                    command
+                built = self._built_from(source.path, service) if not image else None
+                if (
+                    not (info is not None and info.family is not None)
+                    and not self._runs_server(command)
+                    and built is None
                 ):
                     continue
                 name = str(key.value)
@@ -286,8 +295,56 @@ class DeploymentModel:
                     published = (y.text(port) or "").rsplit(":", 1)[0].rsplit(":", 1)[-1]
                     if published.isdigit():
                         server.ports.add(published)
-                self._version(server, image, image_node, service, command)
+                if built is not None:
+                    self._version_from_build(server, built, y.get(service, "build"))
+                else:
+                    self._version(server, image, image_node, service, command)
                 yield server
+
+    def _built_from(self, compose_path: str, service: MappingNode) -> _Build | None:
+        """The LlamaStack image a compose service is built from (`build:`, its Containerfile's
+        last stage), or a llama-stack pin that stage installs; None when neither is there."""
+        build = y.get(service, "build")
+        context = (
+            y.text(build) if isinstance(build, ScalarNode) else y.text(y.get(build, "context"))
+        )
+        named = y.text(y.get(build, "dockerfile")) if isinstance(build, MappingNode) else None
+        if not context or "://" in context:  # a git URL: not in the repository
+            return None
+        folder = posixpath.normpath(posixpath.join(posixpath.dirname(compose_path), context))
+        for name in [named] if named else ["Containerfile", "Dockerfile"]:
+            rel = posixpath.normpath(posixpath.join(folder, name))
+            text = self._read_text(rel)
+            if text is None:
+                continue
+            stage = final_stage(text)
+            if stage is None:
+                return None
+            image, line, body = stage
+            info = parse_image(image, self.kb)
+            pin = PIP_PIN_RE.search(body)
+            if info.family is None and pin is None and not self._runs_server(body):
+                return None
+            return _Build(rel, line, image, pin.group(1) if pin else None)
+        return None
+
+    def _version_from_build(self, server: Server, built: _Build, node: Node | None) -> None:
+        server.image = built.image
+        server.version_node = node
+        if built.pin is not None and try_parse(built.pin) is not None:
+            server.version = Version.parse(built.pin)
+            server.version_reason = (
+                f"llama-stack=={built.pin} installed by {built.path} (built by {server.label})"
+            )
+            return
+        self._version_from_image(server, built.image, None)
+        if server.version is not None:
+            server.version_reason = (
+                f"{built.path}:{built.line} builds {server.label} FROM {built.image}"
+            )
+            server.version_node = node
+        else:
+            server.problem = f"{built.path}:{built.line}: {server.problem}"
 
     def _runs_server(self, command: str) -> bool:
         commands = self.kb.server_commands
@@ -766,3 +823,43 @@ def _urls(text: str) -> Iterator[tuple[str, str, str | None]]:
 def _env_reads(text: str) -> set[str]:
     names = {a or b for a, b in ENV_READ_RE.findall(text)}
     return {n for n in names if n and any(w in n.upper() for w in ENDPOINT_WORDS)}
+
+
+@dataclass(frozen=True)
+class _Build:
+    """What a compose service's Containerfile reveals: its path, the FROM line of the last stage,
+    that stage's base image, and a llama-stack version the stage pins (pip install)."""
+
+    path: str
+    line: int
+    image: str
+    pin: str | None
+
+
+_FROM = re.compile(r"^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*(\S+)(?:[ \t]+AS[ \t]+(\S+))?", re.I | re.M)
+_ARG = re.compile(r"^[ \t]*ARG[ \t]+(\w+)=(\S+)", re.I | re.M)
+
+
+def final_stage(text: str) -> tuple[str, int, str] | None:
+    """(base image, its FROM line, the stage's text) of a Containerfile's last stage: a stage
+    built on an earlier one (`FROM builder`) is followed to that stage's base, and `${ARG}` in a
+    FROM takes the default of an `ARG` declared before it. None without a usable FROM."""
+    stages: list[tuple[str, str | None, int, int]] = []  # image, alias, line, offset
+    for m in _FROM.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        stages.append((m.group(1), m.group(2), line, m.start()))
+    if not stages:
+        return None
+    args = {m.group(1): m.group(2).strip("\"'") for m in _ARG.finditer(text, 0, stages[0][3])}
+    image, _, line, start = stages[-1]
+    body = text[start:]
+    aliases = {alias.lower(): i for i, (_, alias, _, _) in enumerate(stages) if alias}
+    for _ in range(len(stages)):  # follow `FROM <stage>` to its base, at most once per stage
+        i = aliases.get(image.lower())
+        if i is None:
+            break
+        image, _, line, _ = stages[i]
+    image = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), image)
+    if "$" in image:
+        return None
+    return image, line, body

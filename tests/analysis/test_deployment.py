@@ -215,6 +215,61 @@ def test_compose_service_reads_its_bind_mounted_config_and_serves_localhost(tmp_
     assert f.runtime_source.via == "bind-mounted at /app/run.yaml, passed as its run config"
 
 
+COMPOSE_BUILT = """\
+services:
+  llamastack:
+    build:
+      context: ./server
+    ports: ["8321:8321"]
+  app:
+    build: ./app
+"""
+
+CONTAINERFILE = """\
+ARG BASE=llamastack/distribution-starter:{version}
+FROM python:3.12-slim AS tools
+RUN pip install uv
+FROM ${{BASE}} AS runtime
+COPY run.yaml /app/run.yaml
+"""
+
+
+def test_compose_service_built_from_a_containerfile_runs_its_base_image(tmp_path):
+    """`build:` names a folder whose Containerfile's last stage starts FROM a LlamaStack image:
+    the service runs that version. The `app` service is built FROM python: not a server."""
+    files = {
+        "docker-compose.yaml": COMPOSE_BUILT,
+        "server/Containerfile": CONTAINERFILE.format(version="0.2.22"),
+        "app/Dockerfile": "FROM python:3.12\nRUN pip install requests\n",
+        "client.py": CLIENT_INT_ID.format(url="http://localhost:8321"),
+    }
+    result = lint_files(tmp_path, files)
+    assert by_rule(result, "SA305") == [("client.py", 7, 73)]  # an int chunk_id on 0.2.22
+    (f,) = [f for f in result.findings if f.rule == "SA305"]
+    assert f.runtime_source.server == "compose/llamastack"
+    assert f.runtime_source.version == "0.2.22"
+    assert f.runtime_source.reason == (
+        "server/Containerfile:4 builds compose llamastack FROM llamastack/distribution-starter:0.2.22"
+    )
+    # on 0.2.8 the same client is fine (plain metadata, never promoted to the chunk id)
+    files["server/Containerfile"] = CONTAINERFILE.format(version="0.2.8")
+    assert by_rule(lint_files(tmp_path / "old", files), "SA305") == []
+
+
+def test_a_pip_pin_in_the_containerfile_wins_over_its_base_image(tmp_path):
+    files = {
+        "docker-compose.yaml": COMPOSE_BUILT,
+        "server/Containerfile": CONTAINERFILE.format(version="0.2.8")
+        + "RUN pip install 'llama-stack==0.2.22'\n",
+        "client.py": CLIENT_INT_ID.format(url="http://localhost:8321"),
+    }
+    (f,) = [f for f in lint_files(tmp_path, files).findings if f.rule == "SA305"]
+    assert f.runtime_source.version == "0.2.22"
+    assert f.runtime_source.reason == (
+        "llama-stack==0.2.22 installed by server/Containerfile (built by compose llamastack)"
+    )
+
+
 # -- clients ------------------------------------------------------------------------------------
 ROUTE_CLIENT = """\
 import requests
