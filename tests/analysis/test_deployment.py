@@ -3,7 +3,7 @@ that reads or serves them, and the verdicts that follow from that server's versi
 
 from __future__ import annotations
 
-from tests.helpers import SUB, lint_files
+from tests.helpers import SUB, lint_dir, lint_files
 
 OLD_IMAGE = "quay.io/redhat-et/llama:vllm-milvus-0.2.8"  # LlamaStack 0.2.8
 
@@ -468,3 +468,29 @@ def test_a_url_that_names_its_server_is_judged_against_that_server_only(tmp_path
     assert by_rule(result, "SA304") == [("client.py", 8, 26)]
     (f,) = [f for f in result.findings if f.rule == "SA304"]
     assert f.runtime_source.via == "called at http://old-service:8321"
+
+
+def test_a_containerfile_outside_the_repository_is_never_read(tmp_path):
+    """`build.dockerfile` is the repository's text: a path out of it (or through a symlink) is not
+    followed, so the service is no server and the client's runtime is not taken from it."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Containerfile").write_text("FROM llamastack/distribution-starter:0.2.22\n")
+    compose = COMPOSE_BUILT.replace(
+        "context: ./server", "context: ./server\n      dockerfile: ../../outside/Containerfile"
+    )
+    files = {
+        "docker-compose.yaml": compose,
+        "server/run.yaml": "x: 1\n",
+        "client.py": CLIENT_INT_ID.format(url="http://localhost:8321"),
+    }
+    result = lint_files(tmp_path / "repo", files)
+    assert by_rule(result, "SA305") == []
+    (tmp_path / "repo" / "server" / "Containerfile").symlink_to(outside / "Containerfile")
+    result = lint_files(tmp_path / "repo", {"docker-compose.yaml": COMPOSE_BUILT})
+    assert by_rule(result, "SA305") == []
+    (tmp_path / "repo" / "server" / "Containerfile").unlink()  # the same text inside: read
+    (tmp_path / "repo" / "server" / "Containerfile").write_text(
+        (outside / "Containerfile").read_text()
+    )
+    assert by_rule(lint_dir(tmp_path / "repo"), "SA305") == [("client.py", 7, 73)]
