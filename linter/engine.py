@@ -717,10 +717,15 @@ def _text_reader(scope: Scope, opts: Options) -> Callable[[str], str | None]:
 
     def read(rel: str) -> str | None:
         path = os.path.normpath(os.path.join(scope.cwd, rel))
-        real = os.path.realpath(path)
-        if os.path.islink(path) or not any(real == r or real.startswith(r + os.sep) for r in roots):
-            return None
-        if not os.path.isfile(path):
+        try:  # the path is the repository's text: a NUL byte makes os.path raise ValueError
+            real = os.path.realpath(path)
+            if os.path.islink(path) or not any(
+                real == r or real.startswith(r + os.sep) for r in roots
+            ):
+                return None
+            if not os.path.isfile(path):
+                return None
+        except (OSError, ValueError):
             return None
         data = _read_bytes(DiscoveredFile(path, rel, "yaml", False), opts.overlay)
         if isinstance(data, str) or len(data) > MAX_FILE_BYTES:

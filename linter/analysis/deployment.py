@@ -264,7 +264,12 @@ class DeploymentModel:
                 words = _words(command_node) + _words(y.get(service, "entrypoint"))
                 command = " ".join(words)
                 info = parse_image(image, self.kb) if image else None
-                built = self._built_from(source.path, service) if not image else None
+                # built from a Containerfile, unless the image it is tagged with says the version
+                built = (
+                    self._built_from(source.path, service)
+                    if not (info is not None and info.family is not None)
+                    else None
+                )
                 if (
                     not (info is not None and info.family is not None)
                     and not self._runs_server(command)
@@ -305,11 +310,14 @@ class DeploymentModel:
         """The LlamaStack image a compose service is built from (`build:`, its Containerfile's
         last stage), or a llama-stack pin that stage installs; None when neither is there."""
         build = y.get(service, "build")
-        context = (
-            y.text(build) if isinstance(build, ScalarNode) else y.text(y.get(build, "context"))
-        )
-        named = y.text(y.get(build, "dockerfile")) if isinstance(build, MappingNode) else None
-        if not context or "://" in context:  # a git URL: not in the repository
+        if isinstance(build, ScalarNode):
+            context, named = y.text(build), None
+        elif isinstance(build, MappingNode):  # the context defaults to the compose file's folder
+            context = y.text(y.get(build, "context")) or "."
+            named = y.text(y.get(build, "dockerfile"))
+        else:
+            return None
+        if not context or "://" in context or context.startswith("git@"):  # not in the repository
             return None
         folder = posixpath.normpath(posixpath.join(posixpath.dirname(compose_path), context))
         for name in [named] if named else ["Containerfile", "Dockerfile"]:
@@ -329,7 +337,7 @@ class DeploymentModel:
         return None
 
     def _version_from_build(self, server: Server, built: _Build, node: Node | None) -> None:
-        server.image = built.image
+        server.image = server.image or built.image
         server.version_node = node
         if built.pin is not None and try_parse(built.pin) is not None:
             server.version = Version.parse(built.pin)
@@ -476,8 +484,7 @@ class DeploymentModel:
         needles += sorted({n for s in self.servers for n in s.service_names if s.kind == LLSD})
         if not needles:
             return
-        objects = self.ws.objects + self.more_objects(needles)
-        for obj in objects:
+        for obj in self.ws.objects + self.more_objects(needles):
             if obj.kind != "Service" or obj.api_version.startswith(KNATIVE_API):
                 continue
             selector = _labels(obj.get("spec", "selector"))
@@ -489,7 +496,9 @@ class DeploymentModel:
                     and selector.items() <= s.labels.items()
                 ):
                     s.service_names.add(obj.name)
-        for obj in objects:
+        # Routes name a Service: search for every Service name now known
+        names = sorted({n for s in self.servers for n in s.service_names})
+        for obj in self.ws.objects + self.more_objects(names):
             if obj.kind != "Route":
                 continue
             to = y.text(obj.get("spec", "to", "name"))
@@ -501,8 +510,11 @@ class DeploymentModel:
                     s.route_hosts.add(host.lower())
 
     def more_objects(self, needles: Iterable[str]) -> list[K8sObject]:
-        """Objects of files holding any of `needles` (each needle searched once per run)."""
-        fresh = sorted({n for n in needles if n and n not in self._searched})
+        """Objects of files holding any of `needles` (each needle searched once per run). Only
+        those: what an earlier search for other needles found is not returned, so an answer
+        never depends on which question was asked first (the order of a run's files)."""
+        needles = [n for n in needles if n]
+        fresh = sorted({n for n in needles if n not in self._searched})
         if fresh:
             self._searched.update(fresh)
             known = {id(o.node) for o in self.ws.objects + self.extra_objects}
@@ -510,7 +522,7 @@ class DeploymentModel:
                 if id(obj.node) not in known:
                     known.add(id(obj.node))
                     self.extra_objects.append(obj)
-        return self.extra_objects
+        return [o for o in self.extra_objects if any(n in o.source.text for n in needles)]
 
     def servers_at(self, host: str, port: str | None) -> list[Server]:
         """The servers a URL host (and port) reaches."""
@@ -836,30 +848,68 @@ class _Build:
     pin: str | None
 
 
-_FROM = re.compile(r"^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*(\S+)(?:[ \t]+AS[ \t]+(\S+))?", re.I | re.M)
-_ARG = re.compile(r"^[ \t]*ARG[ \t]+(\w+)=(\S+)", re.I | re.M)
+_HEREDOC = re.compile(r"<<-?[ \t]*([\"']?)([A-Za-z_]\w*)\1")
+
+
+def _instructions(text: str) -> list[tuple[int, str]]:
+    """A Containerfile's instructions: (first line, text with continuations joined). Comment
+    lines, and heredoc bodies (`RUN <<EOF` ... `EOF`), are no instructions: a `from x import y`
+    line inside one does not start a stage."""
+    lines = text.splitlines()
+    out: list[tuple[int, str]] = []
+    i = 0
+    while i < len(lines):
+        start, line = i, lines[i]
+        i += 1
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = [line]
+        while parts[-1].rstrip().endswith("\\") and i < len(lines):
+            if not lines[i].lstrip().startswith("#"):  # comments inside continuations are dropped
+                parts.append(lines[i])
+            i += 1
+        logical = " ".join(p.rstrip().removesuffix("\\").strip() for p in parts)
+        for m in _HEREDOC.finditer(logical):  # skip each heredoc body to its terminator
+            while i < len(lines) and lines[i].strip() != m.group(2):
+                i += 1
+            i += 1
+        out.append((start + 1, logical))
+    return out
 
 
 def final_stage(text: str) -> tuple[str, int, str] | None:
-    """(base image, its FROM line, the stage's text) of a Containerfile's last stage: a stage
-    built on an earlier one (`FROM builder`) is followed to that stage's base, and `${ARG}` in a
-    FROM takes the default of an `ARG` declared before it. None without a usable FROM."""
-    stages: list[tuple[str, str | None, int, int]] = []  # image, alias, line, offset
-    for m in _FROM.finditer(text):
-        line = text.count("\n", 0, m.start()) + 1
-        stages.append((m.group(1), m.group(2), line, m.start()))
+    """(base image, its FROM line, the text of the stages it is built from) of a Containerfile's
+    last stage: a stage built on an earlier one (`FROM builder`) is followed to that stage's base
+    (and that stage's text is included: a pin may be installed there), and `${ARG}` in a FROM
+    takes the default of an `ARG` declared before the first FROM. None without a usable FROM."""
+    args: dict[str, str] = {}
+    stages: list[tuple[str, str | None, int, list[str]]] = []  # image, alias, line, instructions
+    for line, instruction in _instructions(text):
+        word, _, rest = instruction.partition(" ")
+        keyword = word.upper()
+        if keyword == "FROM":
+            tokens = [t for t in rest.split() if not t.startswith("--")]
+            if not tokens:
+                return None
+            alias = tokens[2] if len(tokens) >= 3 and tokens[1].upper() == "AS" else None
+            stages.append((tokens[0], alias, line, [instruction]))
+        elif stages:
+            stages[-1][3].append(instruction)
+        elif keyword == "ARG" and "=" in rest:
+            name, _, value = rest.strip().partition("=")
+            args[name.strip()] = value.strip().strip("\"'")
     if not stages:
         return None
-    args = {m.group(1): m.group(2).strip("\"'") for m in _ARG.finditer(text, 0, stages[0][3])}
-    image, _, line, start = stages[-1]
-    body = text[start:]
     aliases = {alias.lower(): i for i, (_, alias, _, _) in enumerate(stages) if alias}
+    image, _, line, body = stages[-1]
+    texts = list(body)
     for _ in range(len(stages)):  # follow `FROM <stage>` to its base, at most once per stage
         i = aliases.get(image.lower())
         if i is None:
             break
-        image, _, line, _ = stages[i]
+        image, _, line, earlier = stages[i]
+        texts += earlier
     image = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), image)
-    if "$" in image:
+    if "$" in image or "\\" in image:
         return None
-    return image, line, body
+    return image, line, "\n".join(texts)

@@ -494,3 +494,106 @@ def test_a_containerfile_outside_the_repository_is_never_read(tmp_path):
         (outside / "Containerfile").read_text()
     )
     assert by_rule(lint_dir(tmp_path / "repo"), "SA305") == [("client.py", 7, 73)]
+
+
+# Found in review: a Route was seen only when an env search for another file had happened to load
+# it first, so findings changed with the order (and names) of unrelated files.
+ORDER_FILES = {
+    "deploy.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ls-new}
+spec:
+  template:
+    metadata: {labels: {app: ls-new}}
+    spec:
+      containers: [{name: s, image: docker.io/llamastack/distribution-starter:0.3.0}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ls-old}
+spec:
+  template:
+    metadata: {labels: {app: ls-old}}
+    spec:
+      containers: [{name: s, image: docker.io/llamastack/distribution-starter:0.2.22}]
+""",
+    "svc.yaml": """\
+apiVersion: v1
+kind: Service
+metadata: {name: svc-new}
+spec: {selector: {app: ls-new}}
+""",
+    "route.yaml": """\
+apiVersion: route.openshift.io/v1
+kind: Route
+metadata: {name: r}
+spec: {host: new.apps.example.com, to: {kind: Service, name: svc-new}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: client-env}
+data: {LLAMA_STACK_URL: "https://new.apps.example.com"}
+""",
+    "0.py": """\
+from llama_stack_client import LlamaStackClient
+
+client = LlamaStackClient(base_url="http://elsewhere:8321")
+client.vector_dbs.register(vector_db_id="docs", embedding_model="m")
+""",
+    "a.py": """\
+import os
+
+from llama_stack_client import LlamaStackClient
+
+URL = os.environ["LLAMA_STACK_URL"]
+client = LlamaStackClient(base_url=URL)
+
+client.vector_dbs.register(vector_db_id="docs", embedding_model="m")
+""",
+}
+
+
+def test_a_route_found_through_its_service_binds_a_client_whatever_the_file_order(tmp_path):
+    """The client reads LLAMA_STACK_URL from a ConfigMap; the URL is a Route to the Service that
+    selects the 0.3.0 Deployment's pods: `/v1/vector-dbs` is SA304 there, in a directory run, in
+    files mode, and whatever an unrelated client file is called."""
+    import subprocess
+
+    want = [("a.py", 8, 1)]
+    for name in ("0.py", "b.py"):
+        files = {n if n != "0.py" else name: t for n, t in ORDER_FILES.items()}
+        root = tmp_path / name.removesuffix(".py")
+        result = lint_files(root, files, target={"llamastack": "0.2.22"})
+        assert [x for x in by_rule(result, "SA304") if x[0] == "a.py"] == want
+        (f,) = [f for f in result.findings if f.rule == "SA304" and f.path == "a.py"]
+        assert f.runtime_source.server == "Deployment/ls-new"
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+        subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+        named = lint_dir(root, paths=["a.py"], target={"llamastack": "0.2.22"})
+        assert by_rule(named, "SA304") == want
+
+
+def test_a_nul_byte_in_a_compose_build_path_is_no_error(tmp_path):
+    """Found in review: `context: "./se\\0rver"` made os.path raise ValueError (internal error)."""
+    compose = 'services:\n  llamastack:\n    build:\n      context: "./se\\0rver"\n'
+    result = lint_files(tmp_path, {"docker-compose.yaml": compose})
+    assert result.errors == [] and result.findings == []
+
+
+def test_a_from_line_inside_a_run_instruction_starts_no_stage(tmp_path):
+    """Found in review: `from x import y` continuing a RUN line (or in a heredoc) was taken for the
+    last stage's FROM, so the server was missed."""
+    for containerfile in (
+        'FROM llamastack/distribution-starter:0.2.22\nRUN python -c "import sys; \\\n'
+        '  from llama_stack import version"\n',
+        "FROM llamastack/distribution-starter:0.2.22\nRUN <<EOF\nfrom x import y\nEOF\n",
+        "FROM \\\n  llamastack/distribution-starter:0.2.22\n",
+    ):
+        files = {
+            "docker-compose.yaml": COMPOSE_BUILT,
+            "server/Containerfile": containerfile,
+            "client.py": CLIENT_INT_ID.format(url="http://localhost:8321"),
+        }
+        result = lint_files(tmp_path / str(len(containerfile)), files)
+        assert by_rule(result, "SA305") == [("client.py", 7, 73)], containerfile
