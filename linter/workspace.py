@@ -116,13 +116,13 @@ class Workspace:
             return True
         return self.reports(source.path)
 
-    def compiled_programs(self) -> list[CompiledProgram]:
+    def compiled_programs(self, everything: bool = False) -> list[CompiledProgram]:
         """Programs embedded in compiled KFP pipelines, decoded and parsed once per run."""
         from linter.sources.compiled import find_programs
 
         out: list[CompiledProgram] = []
         for s in self.yaml_sources:
-            if not self.may_report(s):
+            if not everything and not self.may_report(s):
                 # files mode: a pipeline of the context is never reported on, and the checks read
                 # a program for findings in its own file only (decoding and parsing the story's
                 # two compiled pipelines cost 0.34 s of a one-file run)

@@ -108,7 +108,7 @@ def _client_texts(model: DeploymentModel) -> list[tuple[str, str]]:
     """Files that talk to LlamaStack: they use its client, call a route, or name a server."""
     ws = model.ws
     out = {src.path: src.text for src in ws.python_sources}
-    for prog in ws.compiled_programs():
+    for prog in ws.compiled_programs(everything=True):  # the graph shows every client
         out[prog.path] = ws.file_texts.get(prog.path, "")
     for shell in ws.other_sources:
         out[shell.path] = shell.text
