@@ -832,7 +832,9 @@ def graph(paths: tuple[str, ...], fmt: str, targets: tuple[str, ...], output: st
     )
     result = run(opts)
     assert result.model is not None  # run() always builds the deployment model
-    _emit(render(result.model, fmt), output)
+    from linter.report.safe_text import safe_output
+
+    _emit(safe_output(render(result.model, fmt), fmt), output)
 
 
 @cli.command()
@@ -960,7 +962,9 @@ def upgrade(
     render = {"json": report.render_json, "markdown": report.render_markdown}.get(
         fmt, report.render_text
     )
-    _emit(render(plan), output)
+    from linter.report.safe_text import safe_output
+
+    _emit(safe_output(render(plan), fmt), output)
     for result in (up.before, up.upgraded, up.migrated):
         for error in result.errors:
             click.echo(f"stackalign: {error}", err=True)

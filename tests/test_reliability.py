@@ -532,3 +532,67 @@ def test_fuzz_a_rule_file_named_with_terminal_escapes_is_printed_escaped(repo):
     (repo / ".stackalign.yaml").write_text('knowledge-files: ["\\e]0;PWN\\a.yaml"]\n')
     out = _config_error(repo)
     assert "\x1b" not in out and "\x07" not in out and "\\x1b]0;PWN\\x07.yaml" in out
+
+
+RUN_CONFIG_ZWSP = """\
+version: 2
+image_name: x
+apis: [telemetry]
+providers:
+  telemetry:
+  - provider_id: meta-reference
+    provider_type: inline::meta-reference
+    config:
+      service_name: "${env.OTEL_SERVICE_NAME:\u200b}"
+"""
+
+
+def test_fuzz_fix_descriptions_and_plain_log_lines_escape_the_repositorys_text(tmp_path):
+    """`config` and `splice` cases: SA205's message and fix description quote the config's
+    `${env.X:...}` text; a zero-width space and an escape sequence in it reached the text report's
+    `= fix` line, `--show-fixes` and the github format's plain log lines raw."""
+    write_files(tmp_path, {"run.yaml": RUN_CONFIG_ZWSP})
+    for args in (["--show-fixes"], ["--format", "github"]):
+        out = _lint(tmp_path, "--target", "rhoai=2.25", "--select", "SA205", *args).stdout
+        assert "SA205" in out and "\u200b" not in out
+        assert "`${env.OTEL_SERVICE_NAME:=\\u200b}`" in out
+    text = _lint(tmp_path, "--target", "rhoai=2.25", "--select", "SA205", "--show-fixes").stdout
+    assert "      = fix (safe): write `${env.OTEL_SERVICE_NAME:=\\u200b}`" in text.splitlines()
+    assert '        +       service_name: "${env.OTEL_SERVICE_NAME:=\\u200b}"' in text.splitlines()
+
+
+def test_fuzz_graph_and_upgrade_reports_escape_the_repositorys_text(tmp_path):
+    """The graph names servers by the repository's keys: a compose service named with an escape
+    sequence (`\\e` in a double-quoted YAML key) and a zero-width space."""
+    compose = (
+        'services:\n  "llama\\e[2J\u200bstack":\n'
+        "    image: llamastack/distribution-starter:0.2.22\n"
+    )
+    write_files(tmp_path, {"docker-compose.yaml": compose})
+    for fmt in ("text", "dot", "mermaid"):  # for people: escaped
+        out = cli_in(tmp_path, "graph", "--format", fmt).output
+        assert "llama" in out, fmt
+        assert "\x1b" not in out and "\u200b" not in out, fmt
+    data = json.loads(cli_in(tmp_path, "graph", "--format", "json").output)  # lossless
+    assert data["servers"][0]["name"] == "llama\x1b[2J\u200bstack"
+    assert (
+        "compose llama\\x1b[2J\\u200bstack: LlamaStack 0.2.22" in cli_in(tmp_path, "graph").output
+    )
+
+
+def test_fuzz_an_alias_bomb_in_chart_yaml_is_a_note_not_a_hang(tmp_path):
+    """`alias-bomb` case: 9 anchors of 9 aliases in a chart's Chart.yaml (43 million nodes once
+    converted to data) hung the render for minutes."""
+    bomb = "bomb:\n  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)
+    )
+    chart = "apiVersion: v2\nname: milvus\nversion: 1.0.0\n" + bomb
+    files = {
+        "charts/milvus/Chart.yaml": chart,
+        "charts/milvus/values.yaml": "image: quay.io/redhat-et/llama:vllm-milvus-0.2.8\n",
+    }
+    result = lint_files(tmp_path, files, target={"rhoai": "2.25"})
+    assert [(f.rule, f.path, f.span.start.line) for f in result.findings] == [
+        ("SA004", "charts/milvus/Chart.yaml", 1)
+    ]
+    assert "not a readable YAML mapping" in result.findings[0].message

@@ -185,35 +185,39 @@ def load_chart(folder: Path, root: Path, cwd: Path) -> Chart:
 
 
 def _chart_meta(path: Path) -> dict[str, Any] | None:
-    from linter.sources.yaml import YamlParseError, compose_all
+    try:
+        return _chart_yaml(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _chart_yaml(text: str) -> dict[str, Any] | None:
+    """A Chart.yaml's first document as plain data; None when it does not parse, is no mapping,
+    or expands past the limit of linted YAML (an alias bomb: 9 anchors of 9 aliases are 43
+    million nodes once converted)."""
+    from linter.config import _node_data
+    from linter.sources.yaml import YamlParseError, compose_all, expanded_size
 
     try:
-        text = path.read_text(encoding="utf-8-sig")
         docs = compose_all(text)
-    except (OSError, UnicodeDecodeError, YamlParseError):
+    except YamlParseError:
         return None
-    if not docs:
+    if not docs or expanded_size(docs[0]) is None:
         return None
-    from linter.config import _node_data
-
     data = _node_data(docs[0])
     return data if isinstance(data, dict) else None
 
 
 def _name_subcharts(chart: Chart) -> None:
-    from linter.sources.yaml import YamlParseError, compose_all
 
     for f in chart.files:
         parts = f.name.split("/")
         if len(parts) >= 4 and parts[-1] == CHART_FILE and parts[-3] == "charts":
             try:
-                docs = compose_all(f.data.decode("utf-8-sig"))
-            except (UnicodeDecodeError, YamlParseError):
+                data = _chart_yaml(f.data.decode("utf-8-sig"))
+            except UnicodeDecodeError:
                 continue
-            from linter.config import _node_data
-
-            data = _node_data(docs[0]) if docs else None
-            if isinstance(data, dict) and data.get("name"):
+            if data and data.get("name"):
                 chart.subchart_names["/".join(parts[:-1])] = str(data["name"])
 
 

@@ -105,4 +105,5 @@ def plain_line(f: Finding) -> str:
     path can make the line a workflow command (`::...`)."""
     where = f.path if f.path in ("", ".") else f"{f.path}:{f.span.start.line}:{f.span.start.column}"
     line = f"{f.rule} [{f.level.value}] {where}: {f.message}"
-    return line.replace("\r", "\\r").replace("\n", "\\n")  # one log line per finding
+    # one log line per finding, and the repository's text escaped
+    return printable(line.replace("\r", "\\r").replace("\n", "\\n"))

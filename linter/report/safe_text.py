@@ -71,6 +71,12 @@ def json_safe(document: str) -> str:
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
+def safe_output(text: str, fmt: str) -> str:
+    """A whole report built from the repository's text (graph, upgrade plan): JSON through
+    `json_safe`, any other format through `printable` with its line breaks kept."""
+    return json_safe(text) if fmt == "json" else printable(text, keep_newlines=True)
+
+
 def filename_bytes(path: str) -> bytes:
     """The bytes of a path as the file system holds them (undecodable bytes restored)."""
     return path.encode("utf-8", "surrogateescape")

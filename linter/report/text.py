@@ -61,12 +61,13 @@ def render(
                 + "| "
                 + (f"{COLORS[level]}{caret}{RESET}" if color else caret)
             )
+        # notes, runtime and fix descriptions quote the repository's text too: escaped
         for note in f.notes:
-            out.append(f"      = note: {note}")
+            out.append(f"      = note: {printable(note)}")
         if f.runtime_source is not None:
-            out.append(f"      = runtime: {f.runtime_source.explanation}")
+            out.append(f"      = runtime: {printable(f.runtime_source.explanation)}")
         if f.fix is not None:
-            out.append(f"      = fix ({f.fix.applicability}): {f.fix.description}")
+            out.append(f"      = fix ({f.fix.applicability}): {printable(f.fix.description)}")
             if show_fixes:
                 out.extend(fix_preview(f.fix, f.path, texts))
     if footer:
@@ -94,9 +95,10 @@ def fix_preview(fix: Fix, path: str, texts: dict[str, str]) -> list[str]:
         for e in sorted(edits, key=lambda e: e.start_offset, reverse=True):
             after = after[: e.start_offset - first] + e.text + after[e.end_offset - first :]
         if edit_path != path:
-            out.append(f"        {edit_path}:")
-        out.extend(f"        - {line.rstrip(chr(13))}" for line in text[first:last].split("\n"))
-        out.extend(f"        + {line.rstrip(chr(13))}" for line in after.split("\n"))
+            out.append(f"        {printable(edit_path)}:")
+        before_lines = text[first:last].split("\n")
+        out.extend(f"        - {printable(line.rstrip(chr(13)))}" for line in before_lines)
+        out.extend(f"        + {printable(line.rstrip(chr(13)))}" for line in after.split("\n"))
     return out
 
 
