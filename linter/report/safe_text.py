@@ -61,8 +61,9 @@ def printable_width(text: str) -> int:
 
 def json_safe(document: str) -> str:
     """A JSON document (from json.dumps with ensure_ascii=False) with the characters a terminal
-    would act on, and lone surrogates (undecodable bytes of file names), written as JSON `\\uXXXX`
-    escapes: the same strings for any JSON parser, and always encodable as UTF-8.
+    would act on, and lone surrogates (undecodable bytes of file names), written as JSON `\\u`
+    escapes (four hex digits): the same strings for any JSON parser, and always encodable as
+    UTF-8.
 
     A file name byte that is not UTF-8, such as 0xE9, is the escape `\\udce9` (PEP 383): Python's
     `json.loads` gives the string back, and `os.fsencode` of it the original bytes."""
