@@ -124,8 +124,8 @@ class Workspace:
         for s in self.yaml_sources:
             if not everything and not self.may_report(s):
                 # files mode: a pipeline of the context is never reported on, and the checks read
-                # a program for findings in its own file only (decoding and parsing the story's
-                # two compiled pipelines cost 0.34 s of a one-file run)
+                # a program for findings in its own file only (decoding and parsing programs is
+                # the costliest step of a one-file run)
                 continue
             if id(s) not in self._programs:
                 self._programs[id(s)] = find_programs(s)
