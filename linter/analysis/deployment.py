@@ -56,6 +56,7 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
 KNATIVE_API = "serving.knative.dev/"
+ROUTE_API = "route.openshift.io"  # the API group of every OpenShift Route
 COMPOSE_NAMES = re.compile(r"(^|/)(docker-)?compose(\.[\w-]+)?\.ya?ml$")
 SERVICE_SUFFIX = "-service"  # the operator's Service for a LlamaStackDistribution <name>
 CLUSTER_DOMAIN = ("svc", "cluster", "local")
@@ -484,7 +485,10 @@ class DeploymentModel:
         needles += sorted({n for s in self.servers for n in s.service_names if s.kind == LLSD})
         if not needles:
             return
-        for obj in self.ws.objects + self.more_objects(needles):
+        # one search: the files naming a pod label or an operator Service, and every Route (a
+        # Route names a Service that may only be found by this search)
+        objects = self.ws.objects + self.more_objects([*needles, ROUTE_API])
+        for obj in objects:
             if obj.kind != "Service" or obj.api_version.startswith(KNATIVE_API):
                 continue
             selector = _labels(obj.get("spec", "selector"))
@@ -496,9 +500,7 @@ class DeploymentModel:
                     and selector.items() <= s.labels.items()
                 ):
                     s.service_names.add(obj.name)
-        # Routes name a Service: search for every Service name now known
-        names = sorted({n for s in self.servers for n in s.service_names})
-        for obj in self.ws.objects + self.more_objects(names):
+        for obj in objects:
             if obj.kind != "Route":
                 continue
             to = y.text(obj.get("spec", "to", "name"))
