@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -44,3 +45,18 @@ try:  # property tests: reproducible in CI (a fixed seed), exploratory on develo
         settings.load_profile("ci")
 except ImportError:  # hypothesis is a test extra
     pass
+
+
+@pytest.fixture
+def hang_guard():
+    """Fail a test that takes longer than 60 s instead of hanging the suite (hostile inputs:
+    FIFOs, alias bombs, deep nesting must all return promptly). POSIX SIGALRM."""
+
+    def expired(signum, frame):
+        raise TimeoutError("took longer than 60 s")
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(60)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)

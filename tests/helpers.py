@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 
 from linter.engine import Options, RunResult, load_pack, run
 
@@ -85,3 +86,18 @@ def lsd(name: str, tag: str) -> str:
         f"metadata: {{name: {name}}}\nspec:\n  server:\n    distribution:\n"
         f"      image: llamastack/distribution-starter:{tag}\n"
     )
+
+
+def load_script(name: str) -> ModuleType:
+    """A script of scripts/ (not a package) as a module, e.g. `load_script("fuzz")`; registered
+    in sys.modules under `scripts.<name>`, where dataclasses look their module up."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"scripts.{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.helpers import load_script
 
 
-def _house():  # scripts/ is not a package: load the script as a module
-    spec = importlib.util.spec_from_file_location("house", REPO / "scripts" / "house.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _house():
+    return load_script("house")
 
 
 def test_no_module_level_import_cycles() -> None:

@@ -3,7 +3,6 @@ and the line (exit 2); what each setting does; `stackalign init`; the schemas ar
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 
 from linter.cli import cli
 from linter.config import ConfigError, glob_problem, load_config
-from tests.helpers import SUB, lsd
+from tests.helpers import SUB, load_script, lsd
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -230,10 +229,7 @@ def test_init_without_a_detectable_target(repo):
 
 # -- schemas ----------------------------------------------------------------------------------------
 def _gen_schemas():
-    spec = importlib.util.spec_from_file_location("gen_schemas", REPO / "scripts/gen_schemas.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen_schemas")
 
 
 def test_checked_in_schemas_are_current():

@@ -11,19 +11,15 @@ docs/security.md for its last counts).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
+
+from tests.helpers import load_script
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def load_fuzzer():
-    spec = importlib.util.spec_from_file_location("stackalign_fuzz", REPO / "scripts" / "fuzz.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("fuzz")
 
 
 def test_every_input_class_with_a_fixed_seed_has_no_failure():

@@ -16,7 +16,6 @@ that the vendored files equal it.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import re
 from functools import cache
@@ -28,7 +27,7 @@ from linter.checks.routes import _served
 from linter.knowledge import Fact, KnowledgeBase
 from linter.versions import Version
 from tests.conftest import corpus_wide
-from tests.helpers import lint_files, pack
+from tests.helpers import lint_files, load_script, pack
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data" / "knowledge"
@@ -38,12 +37,7 @@ ROUTE_IN_BACKTICKS = re.compile(r"`(/v1(?:alpha|beta)?/[^`\s]*)`")
 
 @cache
 def vendor_module():
-    spec = importlib.util.spec_from_file_location(
-        "vendor_knowledge_data", REPO / "scripts" / "vendor_knowledge_data.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("vendor_knowledge_data")
 
 
 def kb() -> KnowledgeBase:

@@ -10,7 +10,6 @@ import codecs
 import json
 import os
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 
@@ -35,18 +34,8 @@ BOM = codecs.BOM_UTF8
 SECRET = "ghp_s3cr3tT0kenValue0123456789"
 
 
-@pytest.fixture(autouse=True)
-def hang_guard():
-    """FIFOs and bombs must return promptly: fail instead of hanging the suite."""
-
-    def expired(signum, frame):
-        raise TimeoutError("took longer than 60 s")
-
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(60)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+#: FIFOs, alias bombs and deep nesting must return promptly (tests/conftest.py hang_guard)
+pytestmark = pytest.mark.usefixtures("hang_guard")
 
 
 def _lint(cwd: Path, *args: str):

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import importlib.util
 import json
 import os
 import re
@@ -35,6 +34,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import load_script
 from tests.shared_subset import data_roots, subset_root
 
 REPO = Path(__file__).resolve().parents[1]
@@ -611,9 +611,7 @@ def test_crd_files_exist_and_are_current(tmp_path: Path, root: Path) -> None:
         "odh-odh",
         "odh-stable-2.x",
     } <= set(names)
-    spec = importlib.util.spec_from_file_location("gen_crd", REPO / "scripts/gen_crd_schemas.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen = load_script("gen_crd_schemas")
     source = ["--vendored"] if root == subset_root() else ["--shared", str(root)]
     assert gen.main([*source, "--out", str(tmp_path)]) == 0
     fresh = sorted(p.name for p in tmp_path.glob("*.json"))
@@ -676,9 +674,7 @@ def test_crd_known_fields_by_level() -> None:
 
 
 def test_crd_nullable_conversion() -> None:
-    spec = importlib.util.spec_from_file_location("gen_crd", REPO / "scripts/gen_crd_schemas.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen = load_script("gen_crd_schemas")
     converted = gen.convert(
         {
             "type": "object",

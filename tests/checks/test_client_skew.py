@@ -9,21 +9,13 @@ from pathlib import Path
 import pytest
 
 from linter.checks.clients import installed_release, skew_verdict
-from tests.helpers import lint_files, pack
+from tests.helpers import lint_files, load_script, pack
 
 REPO = Path(__file__).resolve().parents[2]
 RAW = json.loads((REPO / "rules/knowledge/probes/client-version-skew.json").read_text())
 SKEW = pack()[0].client_skew
 #: The probe's call names as the client SDK spells them (the knowledge file uses the latter).
-CALLS = {
-    "models_list": "client.models.list",
-    "chat_completions_create": "client.chat.completions.create",
-    "inference_chat_completion": "client.inference.chat_completion",
-    "vector_dbs_register": "client.vector_dbs.register",
-    "vector_stores_create": "client.vector_stores.create",
-    "vector_io_insert": "client.vector_io.insert",
-    "vector_io_query": "client.vector_io.query",
-}
+CALLS = load_script("gen_client_skew_knowledge").CALLS
 
 
 def _ok(call: dict) -> bool:
