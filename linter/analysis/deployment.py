@@ -850,61 +850,33 @@ class _Build:
     pin: str | None
 
 
-_HEREDOC = re.compile(r"<<-?[ \t]*([\"']?)([A-Za-z_]\w*)\1")
-
-
-def _instructions(text: str) -> list[tuple[int, str]]:
-    """A Containerfile's instructions: (first line, text with continuations joined). Comment
-    lines, and heredoc bodies (`RUN <<EOF` ... `EOF`), are no instructions: a `from x import y`
-    line inside one does not start a stage."""
-    lines = text.splitlines()
-    out: list[tuple[int, str]] = []
-    i = 0
-    while i < len(lines):
-        start, line = i, lines[i]
-        i += 1
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        parts = [line]
-        while parts[-1].rstrip().endswith("\\") and i < len(lines):
-            if not lines[i].lstrip().startswith("#"):  # comments inside continuations are dropped
-                parts.append(lines[i])
-            i += 1
-        logical = " ".join(p.rstrip().removesuffix("\\").strip() for p in parts)
-        for m in _HEREDOC.finditer(logical):  # skip each heredoc body to its terminator
-            while i < len(lines) and lines[i].strip() != m.group(2):
-                i += 1
-            i += 1
-        out.append((start + 1, logical))
-    return out
-
-
 def final_stage(text: str) -> tuple[str, int, str] | None:
     """(base image, its FROM line, the text of the stages it is built from) of a Containerfile's
     last stage: a stage built on an earlier one (`FROM builder`) is followed to that stage's base
     (and that stage's text is included: a pin may be installed there), and `${ARG}` in a FROM
     takes the default of an `ARG` declared before the first FROM. None without a usable FROM."""
+    from linter.sources.containerfile import instructions
+
     args: dict[str, str] = {}
-    stages: list[tuple[str, str | None, int, list[str]]] = []  # image, alias, line, instructions
-    for line, instruction in _instructions(text):
-        word, _, rest = instruction.partition(" ")
-        keyword = word.upper()
-        if keyword == "FROM":
+    stages: list[tuple[str, str | None, int, list[str]]] = []  # image, alias, line, texts
+    for ins in instructions(text):
+        rest = ins.joined.partition(" ")[2]
+        if ins.keyword == "FROM":
             tokens = [t for t in rest.split() if not t.startswith("--")]
             if not tokens:
                 return None
             alias = tokens[2] if len(tokens) >= 3 and tokens[1].upper() == "AS" else None
-            stages.append((tokens[0], alias, line, [instruction]))
-        elif stages:
-            stages[-1][3].append(instruction)
-        elif keyword == "ARG" and "=" in rest:
+            stages.append((tokens[0], alias, ins.line, [ins.joined]))
+        elif stages:  # the instruction with its heredocs (a pip install may be there)
+            stages[-1][3].append(text[ins.start - len(ins.keyword) : ins.end])
+        elif ins.keyword == "ARG" and "=" in rest:
             name, _, value = rest.strip().partition("=")
             args[name.strip()] = value.strip().strip("\"'")
     if not stages:
         return None
     aliases = {alias.lower(): i for i, (_, alias, _, _) in enumerate(stages) if alias}
-    image, _, line, body = stages[-1]
-    texts = list(body)
+    image, _, line, last = stages[-1]
+    texts = list(last)
     for _ in range(len(stages)):  # follow `FROM <stage>` to its base, at most once per stage
         i = aliases.get(image.lower())
         if i is None:

@@ -464,29 +464,20 @@ def _shell_tokens(text: str, i: int, end: int) -> list[_Token]:
 def from_containerfile(
     path: str, text: str, names: set[str]
 ) -> tuple[list[Requirement], list[Reference]]:
+    from linter.sources.containerfile import instructions
+
     reqs: list[Requirement] = []
     refs: list[Reference] = []
     base = posixpath.dirname(path)
-    for m in re.finditer(r"^[ \t]*RUN\b", text, re.M | re.I):
-        end = _instruction_end(text, m.end())
+    for ins in instructions(text):
+        if ins.keyword != "RUN":
+            continue
         found, files = from_pip_commands(
-            path, text, lambda i: i, names, "containerfile", f"{path}:RUN", m.end(), end
+            path, text, lambda i: i, names, "containerfile", f"{path}:RUN", ins.start, ins.end
         )
         reqs.extend(found)
         refs.extend(Reference(path, posixpath.normpath(posixpath.join(base, f))) for f in files)
     return reqs, refs
-
-
-def _instruction_end(text: str, i: int) -> int:
-    """End of a Containerfile instruction: the first line break not escaped by a backslash."""
-    while True:
-        nl = text.find("\n", i)
-        if nl < 0:
-            return len(text)
-        if text[:nl].rstrip("\r").endswith("\\"):
-            i = nl + 1
-            continue
-        return nl
 
 
 # -- notebooks -------------------------------------------------------------------------------------

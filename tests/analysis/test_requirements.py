@@ -114,6 +114,26 @@ def test_containerfile_run_pip_install_continuations_quotes_and_requirement_file
     assert refs == [r.Reference("img/Containerfile", "img/reqs/base.txt")]
 
 
+def test_containerfile_instructions_not_lines():
+    """A heredoc's pip install belongs to its RUN (it was missed); a continued shell line that
+    starts with `run` and a comment line inside a continuation are no instructions (the first was
+    read as a second RUN)."""
+    text = (
+        "FROM python:3.12\n"
+        "RUN <<EOF\n"
+        "pip install llama-stack-client==0.2.22\n"
+        "EOF\n"
+        "RUN set -e; \\\n"
+        "  # pinned for the demo\n"
+        "  run-parts /etc/x; pip install 'llama_stack_client>=0.3'\n"
+    )
+    found, _ = r.from_containerfile("Containerfile", text, NAMES)
+    assert spans(text, found) == [
+        ("==0.2.22", "llama-stack-client==0.2.22", "==0.2.22"),
+        (">=0.3", "llama_stack_client>=0.3", ">=0.3"),
+    ]
+
+
 def test_kfp_packages_to_install_in_python():
     text = (
         "from kfp import dsl\n\n\n"
