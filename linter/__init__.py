@@ -16,5 +16,8 @@ def docs_url(path: str) -> str:
     return f"{REPOSITORY_URL}/blob/{DOCS_REF}/{path}"
 
 
+#: "off": never render a Helm chart; "sdk" / "binary": only that engine (render/helm.py)
+HELM_ENGINE_ENV = "STACKALIGN_HELM"
+
 #: when stackalign was first imported (the start of STACKALIGN_TIMING's "start-up")
 STARTED = _time.perf_counter()

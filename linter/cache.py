@@ -42,7 +42,8 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
-def _dir() -> Path:
+def folder() -> Path:
+    """Where the cache lives (it need not exist yet)."""
     if os.environ.get("STACKALIGN_CACHE_DIR"):
         return Path(os.environ["STACKALIGN_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -72,7 +73,7 @@ def load(k: str | None, kind: str) -> Any:
     if k is None:
         return None
     try:
-        with open(_dir() / f"{kind}-{k}.json", encoding="utf-8") as fh:
+        with open(folder() / f"{kind}-{k}.json", encoding="utf-8") as fh:
             if not _trusted(os.fstat(fh.fileno())):
                 return None
             return json.load(fh)
@@ -92,7 +93,7 @@ def store(k: str | None, value: Any, kind: str) -> None:
         return
     tmp = None
     try:
-        d = _dir()
+        d = folder()
         d.mkdir(parents=True, exist_ok=True)
         import tempfile
 

@@ -16,10 +16,10 @@ from linter import __version__
 
 if TYPE_CHECKING:
     from linter.config import Config
-    from linter.engine import Options, RunResult
     from linter.fixes import FixOutcome
     from linter.knowledge import KnowledgeBase
     from linter.model import Finding
+    from linter.options import Options, RunResult
     from linter.rulepack import Rule
     from linter.upgrade.migrate import Upgrade
 
@@ -28,6 +28,15 @@ _Command = TypeVar("_Command", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 LEVEL_RANK = {"note": 1, "warning": 2, "error": 3}
+
+
+class _NamedPath(click.Path):
+    """A PATHS argument: completed as a path, taken as given. click.Path stats every name to check
+    what this command does not ask (exists, file_okay), and pre-commit passes thousands; `lint`
+    checks that each exists (one lstat)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return os.fsdecode(value) if isinstance(value, bytes) else value
 
 
 class UsageFailure(click.ClickException):
@@ -41,7 +50,7 @@ class UsageFailure(click.ClickException):
 
 
 def _parse_targets(values: tuple[str, ...]) -> dict[str, str]:
-    from linter.target import TARGET_KEYS
+    from linter.model import TARGET_KEYS
 
     out: dict[str, str] = {}
     for v in values:
@@ -184,7 +193,7 @@ def _check_targets(opts: Options) -> None:
     stays an SA002 finding, at the place that names it."""
     if not opts.target:
         return
-    from linter.engine import load_pack
+    from linter.options import load_pack
     from linter.target import target_from_setting
 
     kb, _ = load_pack(opts)
@@ -306,7 +315,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=_NamedPath())
 @click.option(
     "--format",
     "fmt",
@@ -406,9 +415,10 @@ def lint(
 ) -> None:
     """Lint PATHS (default: the current directory); `-` reads one file from stdin."""
     from linter.discovery import file_kind
-    from linter.engine import Options, run
-    from linter.knowledge import KnowledgeError
+    from linter.options import Options
     from linter.rulepack import RulePackError
+    from linter.runcache import run_shared
+    from linter.validation import KnowledgeError
 
     clock = [time.perf_counter()]  # imports done; then configuration, rule pack (for TIMING)
     cwd = Path.cwd()
@@ -419,7 +429,7 @@ def lint(
     if missing:  # a mistyped path in CI must not pass as "no findings"
         raise UsageFailure(f"no such file or directory: {', '.join(missing)}")
     for p in paths:
-        if os.path.isfile(p) and file_kind(os.path.basename(p)) is None and not quiet:
+        if file_kind(os.path.basename(p)) is None and os.path.isfile(p) and not quiet:
             click.echo(f"stackalign: {p}: not a YAML, Python or shell file; skipped", err=True)
     if statistics and fmt not in STATISTICS_FORMATS:
         raise UsageFailure(f"--statistics prints {' or '.join(STATISTICS_FORMATS)}, not {fmt}")
@@ -450,7 +460,7 @@ def lint(
                 if fix or diff
                 else None
             )
-            result = fixed if fixed is not None else run(opts)
+            result = fixed if fixed is not None else run_shared(opts)
     except (KnowledgeError, RulePackError) as exc:
         raise UsageFailure(str(exc)) from None
     if write_baseline_path:
@@ -601,12 +611,12 @@ def _split(values: Iterable[str]) -> list[str]:
 
 
 def _check_rule_names(opts: Options) -> None:
-    from linter.engine import load_pack
-    from linter.knowledge import KnowledgeError
+    from linter.options import load_rules_of
     from linter.rulepack import RulePackError
+    from linter.validation import KnowledgeError
 
     try:
-        _, rules = load_pack(opts)
+        rules = load_rules_of(opts)
     except (KnowledgeError, RulePackError) as exc:
         raise UsageFailure(str(exc)) from None
     known = {r.id for r in rules} | {r.name for r in rules}
@@ -685,7 +695,7 @@ def _printable(text: str) -> str:
 
 
 def _target_line(result: RunResult) -> str:
-    from linter.engine import NOT_READ
+    from linter.options import NOT_READ
 
     t = result.target
     if not t.platform and t.source == NOT_READ:

@@ -8,11 +8,11 @@ import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from linter import readlog
 from linter.analysis.deployment import DeploymentModel
 from linter.checks import CheckContext, load_check
 from linter.config import Config, config_selects
@@ -29,100 +29,23 @@ from linter.discovery import (
     overlay_key,
 )
 from linter.gitcontext import context_files, grep_files
-from linter.knowledge import KnowledgeBase, load_knowledge
-from linter.model import Applicability, Finding, Level, Span
+from linter.knowledge import KnowledgeBase
+from linter.model import Applicability, Finding, Span
+from linter.options import NOT_READ as NOT_READ
+from linter.options import Options as Options
+from linter.options import RunResult as RunResult
+from linter.options import load_pack as load_pack
+from linter.options import select_rules as select_rules
 from linter.render import KUSTOMIZATION_NAMES, render_views
 from linter.render import TRIGGERS as RENDER_TRIGGERS
 from linter.render import remap as remap_rendered
-from linter.resources import knowledge_dir, rules_dir
-from linter.rulepack import Rule, load_rules
+from linter.rulepack import Rule
 from linter.sources.compiled import may_hold_programs
 from linter.sources.decode import decode_bytes, decode_position
 from linter.sources.yaml import YamlParseError, YamlSource, parse_file
 from linter.suppressions import POST_CHECKS, apply_suppressions
 from linter.target import Target, detect_target, target_from_setting
 from linter.workspace import RUN_YAML, K8sObject, ParseProblem, Workspace, objects_in
-
-
-@dataclass
-class Options:
-    """What to lint and how: the command line and configuration, resolved."""
-
-    paths: list[str] = field(default_factory=lambda: ["."])
-    target: dict[str, str] = field(default_factory=dict)
-    select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    config: Config | None = None
-    cwd: Path = field(default_factory=Path.cwd)
-    overlay: dict[str, bytes] | None = (
-        None  # abs path -> content to use instead of the disk (fixes)
-    )
-    prefilter: bool = (
-        True  # False: parse every file of a known kind (tests prove it changes nothing)
-    )
-    respect_gitignore: bool = True  # a folder inside a git work tree: skip what git ignores
-
-
-@dataclass
-class RunResult:
-    """The findings of one run with the target, rules and workspace they came from."""
-
-    findings: list[Finding]
-    target: Target
-    rules: list[Rule]
-    workspace: Workspace
-    skipped: list[Skipped]
-    files: int
-    parsed: int
-    errors: list[str] = field(default_factory=list)  # internal errors in checks: exit code 2
-    timings: list[tuple[str, float]] = field(default_factory=list)  # (phase, seconds), in order
-    model: DeploymentModel | None = None
-
-
-def select_rules(rules: list[Rule], opts: Options) -> list[Rule]:
-    cfg = opts.config or Config()
-    select = opts.select or cfg.select
-    ignore = list(opts.ignore) + list(cfg.ignore)
-    out = []
-    for rule in rules:
-        if select and not any(rule.id.startswith(s) or rule.name == s for s in select):
-            continue
-        if any(rule.id.startswith(s) or rule.name == s for s in ignore):
-            continue
-        setting = cfg.rule_setting(rule.id) or cfg.rule_setting(rule.name)
-        if setting and setting.level == "off":
-            continue
-        if setting and setting.level:
-            rule = replace(rule, level=Level(setting.level))
-        out.append(rule)
-    return out
-
-
-def load_pack(opts: Options) -> tuple[KnowledgeBase, list[Rule]]:
-    cfg = opts.config or Config()
-    base = Path(cfg.path).parent if cfg.path else opts.cwd
-    knowledge = tuple(_stamped(base / p) for p in cfg.knowledge_files)
-    return _load_pack(knowledge, tuple(_stamped(base / p) for p in cfg.rule_files))
-
-
-def _stamped(path: Path) -> tuple[Path, int]:
-    try:
-        return path, path.stat().st_mtime_ns
-    except OSError:
-        return path, -1
-
-
-@lru_cache(maxsize=8)
-def _load_pack(
-    knowledge: tuple[tuple[Path, int], ...], rule_files: tuple[tuple[Path, int], ...]
-) -> tuple[KnowledgeBase, list[Rule]]:
-    """Loaded once per process (the CLI asks twice); extra files are keyed by their mtime. The
-    built-in files are read without validation (the test suite validates them); the
-    configuration's extra files are validated."""
-    kb = load_knowledge(knowledge_dir(), [p for p, _ in knowledge])
-    rules = load_rules(rules_dir(), [p for p, _ in rule_files])
-    return kb, rules
 
 
 def _too_large(size: int) -> str:
@@ -281,6 +204,7 @@ def run(
         errors=errors,
         timings=timings,
         model=model,
+        linted=[f.rel for f in files],
     )
 
 
@@ -362,10 +286,6 @@ def _nothing_to_check(
         timings=timings,
         model=DeploymentModel(ws, kb, target, search=lambda needles: [], read=lambda rel: None),
     )
-
-
-#: Target.source of a run that did not look for the target (nothing to check needed it)
-NOT_READ = "not read"
 
 
 def _one_per_runtime(findings: list[Finding]) -> list[Finding]:
@@ -723,7 +643,7 @@ def _text_reader(scope: Scope, opts: Options) -> Callable[[str], str | None]:
                 real == r or real.startswith(r + os.sep) for r in roots
             ):
                 return None
-            if not os.path.isfile(path):
+            if not readlog.is_file(path):
                 return None
         except (OSError, ValueError):
             return None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from linter.validation import STRICT, construct, container, meta, validate
+from linter.validation import KnowledgeError as KnowledgeError
 from linter.versions import Version, closest, in_range, try_parse
 
 Component = Literal["llamastack", "operator", "trustyai_fms", "rhoai", "odh", "kfp"]
@@ -487,7 +488,3 @@ def load_knowledge(directory: Path, extra: list[Path] | None = None) -> Knowledg
 
             raise KnowledgeError("\n".join([f"{path}:", *error_lines(exc)])) from exc
     return KnowledgeBase(files)
-
-
-class KnowledgeError(Exception):
-    pass

@@ -1,4 +1,5 @@
-"""The shared vocabulary: positions, findings, fixes. Checks produce these; reporters consume them.
+"""The shared vocabulary: positions, findings, fixes, the target. Checks produce these; reporters
+consume them.
 
 Plain dataclasses: they are made by our own code (never from user input), so they need no
 validation, and importing them costs nothing at start-up.
@@ -9,7 +10,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from linter.knowledge import PlatformRelease
+    from linter.versions import Version
 
 
 class Level(str, Enum):
@@ -163,3 +168,37 @@ class Finding:
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.span.start.line, self.span.start.column, self.rule, self.message)
+
+
+TARGET_KEYS = ("rhoai", "odh", "llamastack")
+
+
+@dataclass
+class Target:
+    """The platform release the repository deploys to, and where that was read."""
+
+    platform: str | None  # rhoai | odh | llamastack | None
+    version: str | None
+    source: str  # "--target", ".stackalign.yaml", "path:line", or "none"
+    release: PlatformRelease | None = None
+    llamastack: Version | None = None  # what the platform ships (or the explicit llamastack)
+    note: str = ""
+    alternatives: list[str] = field(default_factory=list)
+    unknown: bool = False  # a target was given or detected but the knowledge base lacks it
+    source_path: str | None = None
+    source_span: Span | None = None
+
+    @property
+    def label(self) -> str:
+        if not self.platform:
+            return "no target"
+        name = {"rhoai": "RHOAI", "odh": "ODH", "llamastack": "LlamaStack"}[self.platform]
+        return f"{name} {self.version}"
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "platform": self.platform,
+            "version": self.version,
+            "llamastack": str(self.llamastack) if self.llamastack else None,
+            "source": self.source,
+        }

@@ -10,52 +10,21 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from yaml.nodes import Node
 
-from linter.knowledge import ImageFamily, KnowledgeBase, PlatformRelease
+from linter.knowledge import ImageFamily, KnowledgeBase
+from linter.model import TARGET_KEYS as TARGET_KEYS
 from linter.model import Span
+from linter.model import Target as Target
 from linter.sources import yaml as y
 from linter.versions import Version, try_parse
 from linter.workspace import K8sObject, Workspace
 
 if TYPE_CHECKING:
     from linter.config import TargetKey
-
-TARGET_KEYS = ("rhoai", "odh", "llamastack")
-
-
-@dataclass
-class Target:
-    """The platform release the repository deploys to, and where that was read."""
-
-    platform: str | None  # rhoai | odh | llamastack | None
-    version: str | None
-    source: str  # "--target", ".stackalign.yaml", "path:line", or "none"
-    release: PlatformRelease | None = None
-    llamastack: Version | None = None  # what the platform ships (or the explicit llamastack)
-    note: str = ""
-    alternatives: list[str] = field(default_factory=list)
-    unknown: bool = False  # a target was given or detected but the knowledge base lacks it
-    source_path: str | None = None
-    source_span: Span | None = None
-
-    @property
-    def label(self) -> str:
-        if not self.platform:
-            return "no target"
-        name = {"rhoai": "RHOAI", "odh": "ODH", "llamastack": "LlamaStack"}[self.platform]
-        return f"{name} {self.version}"
-
-    def as_json(self) -> dict[str, str | None]:
-        return {
-            "platform": self.platform,
-            "version": self.version,
-            "llamastack": str(self.llamastack) if self.llamastack else None,
-            "source": self.source,
-        }
 
 
 @dataclass(frozen=True)

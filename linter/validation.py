@@ -148,3 +148,8 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
         text = str(part)[:40]
         out += f"[{text}]" if isinstance(part, int) else (f".{text}" if out else text)
     return out or "(top level)"
+
+
+class KnowledgeError(Exception):
+    """A knowledge base file that does not load (knowledge.py); defined here, where the loaders'
+    shared code is, so that the command line can catch it without importing the knowledge base."""

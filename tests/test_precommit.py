@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict
 from importlib.util import find_spec
 from pathlib import Path
@@ -297,3 +298,77 @@ def test_git_context_ignores_colour_settings_and_suffix_case(tmp_path, monkeypat
     result = lint_dir(repo, paths=["ops/lsd.yaml"])
     assert result.target.label.startswith("RHOAI 2.25")
     assert result.target.source.startswith("new/Other.Yml")  # both agree; the first path wins
+
+
+@pytest.mark.skipif(GIT is None, reason="git is not installed")
+@pytest.mark.skipif(
+    not HAS_PRE_COMMIT, reason="pre-commit is not installed (pip install pre-commit)"
+)
+def test_all_files_batches_share_one_whole_repository_run(tmp_path):
+    """`pre-commit run --all-files` splits 3,000 names into batches of at most 128 KB: the first
+    lints the whole repository once and stores it (linter/runcache.py), the next ones are served
+    from it, and together they report what `stackalign lint .` reports."""
+    import re
+
+    from linter.runcache import RACY_NS
+
+    user = tmp_path / "user"
+    files: dict[str, str | bytes] = {
+        "gitops/operators/subscription.yaml": SUBSCRIPTION,
+        # first and last in git's order: one finding in the first batch, one in the last
+        "aaa/lsd.yaml": LSD.format(name="first", comment="", tag="0.3.0"),
+        "zzz/lsd.yaml": LSD.format(name="last", comment="", tag="0.3.0"),
+    }
+    for i in range(3000):
+        files[f"apps/team-{i % 40:02d}/application-{i:04d}/configmap.yaml"] = (
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app-{i}}}\ndata: {{a: b}}\n"
+        )
+    files[".pre-commit-config.yaml"] = (
+        "repos:\n- repo: local\n  hooks:\n  - id: stackalign\n    name: stackalign\n"
+        f"    entry: {sys.executable} -m linter lint --no-color\n    language: system\n"
+        "    types_or: [yaml, python, shell]\n    require_serial: true\n"
+    )
+    write_files(user, files)
+    _git(user, "init", "--quiet")
+    _git(user, "add", "-A")
+    time.sleep(RACY_NS / 1e9 + 0.1)  # files written a moment ago are never stored (racy times)
+    env_cache = tmp_path / "cache"
+    cmd = [sys.executable, "-m", "pre_commit"] if find_spec("pre_commit") else ["pre-commit"]
+    env = {
+        **os.environ,
+        **GIT_ENV,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "STACKALIGN_CACHE_DIR": str(env_cache),
+        "STACKALIGN_TIMING": "1",
+        "NO_COLOR": "1",
+    }
+    done = subprocess.run(
+        [*cmd, "run", "--all-files", "--verbose"],
+        cwd=user,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert out.count("stackalign timing:") >= 2, out[-3000:]  # several processes
+    assert (
+        out.count("whole-repository result (shared, cache)") == out.count("stackalign timing:") - 1
+    ), out[-3000:]  # all but the first served
+    assert len(list(env_cache.glob("run-*.json"))) == 1
+    finding = re.compile(r"^(\S+:\d+:\d+: SA\d{3}) ", re.MULTILINE)
+    whole = subprocess.run(
+        [sys.executable, "-m", "linter", "lint", "--no-color", "."],
+        cwd=user,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert sorted(finding.findall(out)) == sorted(finding.findall(whole.stdout))
+    assert sorted(finding.findall(out)) == [
+        "aaa/lsd.yaml:7:14: SA101",
+        "zzz/lsd.yaml:7:14: SA101",
+    ]

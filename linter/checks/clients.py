@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from linter import readlog
 from linter.analysis import requirements as reqs
 from linter.checks import CheckContext
 from linter.knowledge import ClientRelease, ClientSkew, SkewPair, SkewServer
@@ -274,7 +275,7 @@ def _read_referenced(root: str, rel: str) -> str | None:
         return None
     real_root = os.path.realpath(root)
     path = os.path.realpath(os.path.join(root, rel))
-    if not path.startswith(real_root.rstrip(os.sep) + os.sep) or not os.path.isfile(path):
+    if not path.startswith(real_root.rstrip(os.sep) + os.sep) or not readlog.is_file(path):
         return None
     try:
         if os.path.getsize(path) > MAX_REFERENCED_BYTES:

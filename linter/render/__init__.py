@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from linter import readlog
 from linter.render.valuesets import TRIGGERS
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def claims_template(ws: Workspace, rel: str, is_template: bool) -> bool:
     folder = chart_of(path, Path(path.anchor))
     if folder is None:
         return False
-    if not is_template and not ((folder / CHART_FILE).is_file() and engine_available()):
+    if not is_template and not (readlog.is_file(folder / CHART_FILE) and engine_available()):
         return False
     state_of(ws).claimed.setdefault(str(folder), []).append(rel)
     return True

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from linter import readlog
 from linter.discovery import ALWAYS_SKIP_DIRS, DiscoveredFile
 
 MAX_CHART_FILES = 3_000
@@ -126,8 +127,8 @@ def chart_of(path: Path, root: Path) -> Path | None:
         folder = Path(*parts[:i])
         if not _inside(folder, root):
             return None
-        if (folder / CHART_FILE).is_file() or (
-            (folder / "values.yaml").is_file() or (folder / "values.yml").is_file()
+        if readlog.is_file(folder / CHART_FILE) or (
+            readlog.is_file(folder / "values.yaml") or readlog.is_file(folder / "values.yml")
         ):
             return folder
     return None
@@ -165,7 +166,7 @@ def load_chart(folder: Path, root: Path, cwd: Path) -> Chart:
         alias = str(dep.get("alias") or name)
         if repo.startswith("file://"):
             target = (folder / repo[len("file://") :]).resolve()
-            if not _inside(target, root.resolve()) or not (target / CHART_FILE).is_file():
+            if not _inside(target, root.resolve()) or not readlog.is_file(target / CHART_FILE):
                 chart.problems.append(
                     f"dependency {name} ({repo}) is not a chart in the repository"
                 )
@@ -246,6 +247,7 @@ def _read_tree(
     stack = [(str(folder), "")]
     while stack:
         d, inner = stack.pop()
+        readlog.note(d)  # a file added here later (git-ignored or not) changes the render
         try:
             with os.scandir(d) as it:
                 entries = sorted(it, key=lambda e: e.name)

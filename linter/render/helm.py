@@ -24,10 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from linter import HELM_ENGINE_ENV
 from linter.render import gotemplate
 from linter.render.charts import Chart
 
-ENGINE_ENV = "STACKALIGN_HELM"  # "off": never render; "sdk" / "binary": only that engine
+ENGINE_ENV = HELM_ENGINE_ENV
 BINARY_TIMEOUT_SECONDS = 60
 CACHE_KIND = "render"
 FORMAT = "1"  # bump when what is cached changes shape

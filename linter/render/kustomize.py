@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from linter import readlog
 from linter.discovery import RealPaths
 from linter.render.origins import BASE, OVERRIDE, Origin, Place, RenderedText, Segment
 from linter.sources import yaml as y
@@ -269,7 +270,7 @@ class Builder:
         key = str(path)
         if key in self.parsed:
             return self.parsed[key]
-        if not self._inside(path) or not path.is_file():
+        if not self._inside(path) or not readlog.is_file(path):
             raise BuildError(f"{self.display(path)} is not a file of the repository")
         rel = self.display(path)
         try:
@@ -338,7 +339,7 @@ class Builder:
 
     def _kustomization(self, folder: Path) -> tuple[y.YamlSource, MappingNode]:
         for name in KUSTOMIZATION_NAMES:
-            if (folder / name).is_file():
+            if readlog.is_file(folder / name):
                 src = self.source(folder / name)
                 doc = src.documents[0] if src.documents else None
                 if not isinstance(doc, MappingNode):

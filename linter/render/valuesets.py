@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from yaml.nodes import MappingNode, Node
 
+from linter import readlog
 from linter.render import values as v
 from linter.render.origins import OVERRIDE
 from linter.sources import yaml as y
@@ -153,7 +154,7 @@ def read_values_file(
     """(values, display path, text) of a values file of the repository; None when it is absent,
     outside the repository or not YAML."""
     rel = ctx.display(path)
-    if not ctx.inside(path) or not path.is_file():
+    if not ctx.inside(path) or not readlog.is_file(path):
         return None, rel, None
     try:
         text = path.read_text(encoding="utf-8-sig")

@@ -1,0 +1,437 @@
+"""One whole-repository lint shared by the processes of one `pre-commit run --all-files`.
+
+pre-commit passes at most 128 KB of file names to one process, so a run over every file of a large
+repository is a series of processes (4 for 11,000 short paths, 9 for the perf corpus), and each one
+must read the whole repository for context: the deployment model does not depend on which files
+are named. A files-mode run whose names fill half of such a batch (STORE_MIN_BYTES) therefore lints
+the whole repository once, as `stackalign lint .` would, stores the result in the per-user cache,
+and reports its own files' findings; any later files-mode run over the same repository state takes
+its files' findings from the stored result. That is the same verdict by construction: a named
+file's findings are those of a directory run (tests/test_files_mode_equivalence.py).
+
+The key covers stackalign's code and version, the rule pack and knowledge base, the options and
+configuration, and the Helm engine. A stored result also records the state of the repository it
+was computed from, which must match: git's listing (tracked files, and untracked ones .gitignore
+does not ignore; it moves when a file appears or .gitignore changes), and the type, inode, size,
+mtime and ctime of every path the run opened or probed (readlog.py: every file read, a file under a
+chart that git ignores, a values file that does not exist yet). A write to a file changes its
+ctime, which no tool can set back. A result is stored only when none of those paths changed during
+the run or in the RACY_NS before it (a write within one tick of the file system's clock could
+otherwise leave the same times), and when no rule failed.
+
+Used only where a files-mode run and a directory run see the same repository: the current folder
+is the top of a git work tree with no submodule, nested work tree or `.stackalign.yaml` below it,
+.gitignore is respected, nothing is read from stdin, nothing is fixed, and every named file is one
+git lists. Anything else runs as usual; so does everything with STACKALIGN_NO_CACHE=1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from linter import cache, readlog
+from linter.discovery import display_path, file_kind
+from linter.gitcontext import GIT_TIMEOUT_SECONDS, git_base, git_env
+
+if TYPE_CHECKING:
+    from linter.model import Finding, Span, Target
+    from linter.options import Options, RunResult
+    from linter.workspace import Workspace
+
+#: bytes of file names (pre-commit's batches hold up to 128 KiB): a run naming this many lints
+#: the whole repository and stores it, as more batches of the same pre-commit run are likely to
+#: follow; a commit of a few hundred files in a large repository stays a files-mode run
+STORE_MIN_BYTES = 64 * 1024
+RACY_NS = 2_000_000_000
+KIND = "run"
+FORMAT = 1
+
+
+def run_shared(opts: Options) -> RunResult:
+    """`engine.run(opts)`, or for a files-mode run, its files' findings from the stored result
+    of a whole-repository run over the same state (computed and stored here when many files are
+    named). A run served from a stored result never imports the engine."""
+    named = _named_files(opts)
+    state = RepositoryState.start(opts) if named else None
+    if named is None or state is None:
+        return _run(opts)
+    stored = cache.load(state.key, KIND)
+    if isinstance(stored, dict) and stored.get("format") == FORMAT:
+        paths = stored.get("paths")
+        state.start_listing()  # git lists while the paths are stat'ed
+        if (
+            isinstance(paths, list)
+            and digest(paths)[0] == stored.get("digest")
+            and state.names_digest() == stored.get("names")
+        ):
+            return _from_stored(stored["result"], opts, named) or _run(opts)
+    if sum(len(p) + 1 for p in opts.paths) < STORE_MIN_BYTES:
+        state.close()
+        return _run(opts)
+    state.start_listing()
+    listed = set(state.names() or [])
+    if any(rel not in listed for rel in named):
+        state.close()
+        return _run(opts)  # a named file git does not list: the whole run would not lint it
+    whole = _whole_run(opts, state)
+    return _restricted(whole, opts, named) or _run(opts)
+
+
+def _run(opts: Options) -> RunResult:
+    from linter.engine import run
+
+    return run(opts)
+
+
+def _named_files(opts: Options) -> list[str] | None:
+    """The display paths of the named files stackalign lints (of a lintable kind, not excluded),
+    or None when the run is not one that may be shared (a folder named, stdin, a fix). A named
+    path of a lintable kind that is not a file is not among the files git lists: it is caught
+    there, without a stat per name here."""
+    from linter.config import Config, config_selects
+
+    if opts.overlay or not opts.respect_gitignore or not opts.prefilter:
+        return None
+    cfg = opts.config or Config()
+    exclude = list(opts.exclude) + list(cfg.exclude)
+    base = os.path.abspath(opts.cwd)
+    out: list[str] = []
+    for p in opts.paths:
+        path = os.path.join(base, p)
+        if "/." in path or "//" in path:  # pre-commit's names are clean: normalize the others
+            path = os.path.normpath(path)
+        rel = display_path(path, base)
+        if file_kind(os.path.basename(path)) is None:
+            if rel == "." or not os.path.isfile(path):
+                return None  # a folder: a directory run
+            continue
+        if rel.startswith("../"):
+            return None
+        if config_selects(rel, True, exclude, cfg.include):
+            out.append(rel)
+    return out
+
+
+class RepositoryState:
+    """The key of a shared run at the top of a git work tree, and what git lists there (tracked
+    files, and untracked ones that are not ignored), asked for in the background: the listing
+    and the digest of the stored paths cost about the same, and run side by side."""
+
+    def __init__(self, top: Path, key: str, base: list[str]):
+        self.top, self.key, self._base = top, key, base
+        self.started_ns = time.time_ns()
+        self._listing: subprocess.Popen[bytes] | None = None
+        self._names: list[str] | None = None
+
+    @classmethod
+    def start(cls, opts: Options) -> RepositoryState | None:
+        top = Path(os.path.abspath(opts.cwd))
+        base = git_base(top)
+        if base is None or not (top / ".git").exists():
+            return None
+        content = json.dumps(
+            {
+                "format": FORMAT,
+                "top": str(top),
+                "options": _options_json(opts),
+                "helm": _helm_identity(),
+            },
+            sort_keys=True,
+        )
+        key = cache.key(*_pack_inputs(opts), content=content)
+        return None if key is None else cls(top, key, base)
+
+    def start_listing(self) -> None:
+        """Start git's listing (once)."""
+        if self._listing is not None:
+            return
+        cmd = [*self._base, "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+        try:
+            self._listing = subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env()
+            )
+        except OSError:
+            self._names = None
+
+    def names(self) -> list[str] | None:
+        """The listed paths (relative, sorted, without stackalign's own cache if it lies in the
+        work tree); None when git failed."""
+        proc = self._listing
+        if proc is None or proc.returncode is not None:
+            return self._names
+        try:
+            out, _ = proc.communicate(timeout=GIT_TIMEOUT_SECONDS)
+        except subprocess.SubprocessError:
+            self.close()
+            return None
+        if proc.returncode == 0:
+            own = _own_cache_prefix(self.top)
+            text = out.decode("utf-8", "surrogateescape")
+            self._names = sorted({n for n in text.split("\0") if n and not n.startswith(own)})
+        return self._names
+
+    def names_digest(self) -> str | None:
+        names = self.names()
+        if names is None:
+            return None
+        return hashlib.sha256("\0".join(names).encode(errors="surrogatepass")).hexdigest()
+
+    def close(self) -> None:
+        """Never leave git running."""
+        if self._listing is not None and self._listing.returncode is None:
+            self._listing.kill()
+            self._listing.communicate()
+
+
+def digest(paths: list[str]) -> tuple[str, int]:
+    """A digest of the state (type, inode, size, mtime, ctime) of each path (and of a symbolic
+    link's target), and the newest ctime among them. One lstat per path: a served run's main
+    cost."""
+    lstat, newest = os.lstat, 0
+    states: list[tuple[str | int, ...]] = []
+    for path in paths:
+        try:
+            st = lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                states.append(_state(path, st))
+                st = os.stat(path)
+        except (OSError, ValueError):
+            states.append((path,))
+            continue
+        states.append(_state(path, st))
+        newest = max(newest, st.st_ctime_ns)  # the kernel sets it; touch cannot
+    text = repr(states).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(text).hexdigest(), newest
+
+
+def _state(path: str, st: os.stat_result) -> tuple[str | int, ...]:
+    return (path, st.st_mode, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _own_cache_prefix(top: Path) -> str:
+    """The cache folder relative to `top` with a trailing `/` (a CI job may keep it in the work
+    tree); a string no path starts with when it lies elsewhere."""
+    rel = display_path(os.path.abspath(cache.folder()), top)
+    return "\0" if rel == "." or rel.startswith("../") else rel + "/"
+
+
+def _options_json(opts: Options) -> dict[str, Any]:
+    return {
+        "target": opts.target,
+        "select": opts.select,
+        "ignore": opts.ignore,
+        "exclude": opts.exclude,
+        "config": repr(opts.config),
+    }
+
+
+def _pack_inputs(opts: Options) -> tuple[list[Path], list[Path]]:
+    """cache.key's folders and files: the rule pack and knowledge base (YAML), the schemas, the
+    configuration file and the rule and knowledge files it adds."""
+    from linter.resources import rules_dir, schemas_dir
+
+    cfg = opts.config
+    files = sorted(p for p in schemas_dir().rglob("*") if p.is_file())
+    if cfg is not None and cfg.path:
+        base = Path(cfg.path).parent
+        files += [Path(cfg.path), *(base / p for p in [*cfg.rule_files, *cfg.knowledge_files])]
+    return [rules_dir()], files
+
+
+def _helm_identity() -> str:
+    """Which Helm engine a render would use, without starting it: the binary's path and state,
+    and the SDK's module file and state."""
+    import importlib.util
+    import shutil
+
+    from linter import HELM_ENGINE_ENV
+
+    parts = [os.environ.get(HELM_ENGINE_ENV, "")]
+    spec = importlib.util.find_spec("helm_python")
+    for path in (shutil.which("helm"), spec.origin if spec is not None else None):
+        if path is None:
+            parts.append("-")
+            continue
+        real = os.path.realpath(path)
+        st = os.stat(real)
+        parts.append(f"{real}\0{st.st_size}\0{st.st_mtime_ns}")
+    return "\0".join(parts)
+
+
+# -- the whole run, stored --------------------------------------------------------------------------
+def _whole_run(opts: Options, state: RepositoryState) -> RunResult:
+    """Lint the whole repository, and store the result when it may be reused (see the module's
+    docstring)."""
+    with readlog.recording() as read:
+        result = _run(replace(opts, paths=["."]))
+    names, names_digest = state.names(), state.names_digest()
+    if result.errors or names is None or names_digest is None:
+        return result
+    if any(n.endswith("/") or n.endswith("/.stackalign.yaml") for n in names):
+        return result  # a nested work tree, or a configuration that makes its own project
+    top = str(state.top)
+    own = os.path.join(top, _own_cache_prefix(state.top))
+    # what stackalign reads outside the repository (its own data, the cache, a render's
+    # temporary folder) is covered by the key's code and pack digests, or is its own output
+    paths = sorted(p for p in read if p.startswith(top + os.sep) and not p.startswith(own))
+    if _in_submodule(paths, top, set(names)):
+        return result
+    hexdigest, newest = digest(paths)
+    if newest >= state.started_ns - RACY_NS:
+        return result  # a path changed during the run or just before it
+    stored = {
+        "format": FORMAT,
+        "names": names_digest,
+        "paths": paths,
+        "digest": hexdigest,
+        "result": _as_json(result),
+    }
+    cache.store(state.key, stored, KIND)
+    return result
+
+
+def _in_submodule(paths: list[str], top: str, names: set[str]) -> bool:
+    """Whether the run read a file inside a submodule: git lists the submodule itself (a folder
+    name), not the files of its work tree."""
+    for path in paths:
+        rel = display_path(path, top)
+        if rel in names:
+            continue
+        parts = rel.split("/")
+        if any("/".join(parts[:i]) in names for i in range(1, len(parts))):
+            return True
+    return False
+
+
+def _as_json(result: RunResult) -> dict[str, Any]:
+    t = result.target
+    return {
+        "findings": [asdict(f) for f in result.findings],
+        "files": result.linted,
+        "parsed": result.parsed,
+        "target": {
+            "platform": t.platform,
+            "version": t.version,
+            "source": t.source,
+            "llamastack": str(t.llamastack) if t.llamastack else None,
+            "note": t.note,
+            "alternatives": t.alternatives,
+            "unknown": t.unknown,
+            "source_path": t.source_path,
+            "source_span": asdict(t.source_span) if t.source_span else None,
+        },
+    }
+
+
+def _restricted(whole: RunResult, opts: Options, named: list[str]) -> RunResult | None:
+    """The whole run's result as a files-mode run over `named` reports it; None when a named file
+    is one the whole run did not lint (a file in a folder a walk skips)."""
+    listed = set(whole.linted)
+    if any(rel not in listed for rel in named):
+        return None
+    shown = set(named)
+    findings = [f for f in whole.findings if f.path in shown or f.path == "."]
+    texts = {p: t for p, t in whole.workspace.file_texts.items() if p in shown}
+    return replace(
+        whole, findings=findings, files=len(shown), skipped=[], workspace=_workspace(opts, texts)
+    )
+
+
+def _workspace(opts: Options, texts: dict[str, str]) -> Workspace:
+    """A workspace that holds only the texts the report quotes."""
+    from linter.workspace import Workspace
+
+    ws = Workspace(root=str(opts.cwd))
+    ws.file_texts.update(texts)
+    return ws
+
+
+# -- a stored result, read back ---------------------------------------------------------------------
+def _from_stored(data: dict[str, Any], opts: Options, named: list[str]) -> RunResult | None:
+    """The stored whole run's findings in the named files; None when one of them is a file the
+    whole run did not lint, or the data is not of the expected shape."""
+    from linter.options import RunResult, load_rules_of, select_rules
+
+    started = time.perf_counter()
+    try:
+        listed = set(data["files"])
+        if any(rel not in listed for rel in named):
+            return None
+        shown = set(named)
+        findings = [_finding(f) for f in data["findings"] if f["path"] in shown or f["path"] == "."]
+        target = _target(data["target"])
+        parsed = int(data["parsed"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    texts = _read_texts(Path(opts.cwd), {f.path for f in findings} - {"."})
+    return RunResult(
+        findings=findings,
+        target=target,
+        rules=select_rules(load_rules_of(opts), opts),
+        workspace=_workspace(opts, texts),
+        skipped=[],
+        files=len(shown),
+        parsed=parsed,
+        timings=[("whole-repository result (shared, cache)", time.perf_counter() - started)],
+    )
+
+
+def _read_texts(cwd: Path, paths: set[str]) -> dict[str, str]:
+    """The text of each file with a finding, for the report's source lines (their state is the
+    one the digest just matched)."""
+    from linter.sources.decode import decode_bytes
+
+    out: dict[str, str] = {}
+    for rel in paths:
+        try:
+            with open(cwd / rel, "rb") as fh:
+                text, _ = decode_bytes(fh.read())
+        except (OSError, ValueError):
+            continue
+        if text is not None:
+            out[rel] = text
+    return out
+
+
+def _span(d: dict[str, Any]) -> Span:
+    from linter.model import Span
+
+    return Span.of(d["start"]["line"], d["start"]["column"], d["end"]["line"], d["end"]["column"])
+
+
+def _finding(d: dict[str, Any]) -> Finding:
+    from linter.model import Edit, Finding, Fix, RelatedLocation, RuntimeSource
+
+    d = dict(d)
+    d["span"] = _span(d["span"])
+    if d.get("runtime_source"):
+        d["runtime_source"] = RuntimeSource(**d["runtime_source"])
+    if d.get("fix"):
+        fix = dict(d["fix"])
+        fix["edits"] = [Edit(**{**e, "span": _span(e["span"])}) for e in fix["edits"]]
+        d["fix"] = Fix(**fix)
+    d["related"] = [RelatedLocation(**{**r, "span": _span(r["span"])}) for r in d["related"]]
+    return Finding(**d)
+
+
+def _target(d: dict[str, Any]) -> Target:
+    """The stored target (its `release`, the knowledge base's record, is what checks read: a
+    report never needs it, and a served run does not load the knowledge base)."""
+    from linter.model import Target
+    from linter.versions import Version
+
+    d = dict(d)
+    span = d.pop("source_span")
+    ls = d.pop("llamastack")
+    t = Target(**d)
+    t.source_span = _span(span) if span else None
+    t.llamastack = Version.parse(ls) if ls else None
+    return t

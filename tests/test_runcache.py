@@ -1,0 +1,309 @@
+"""The whole-repository result shared by the processes of one `pre-commit run --all-files`
+(linter/runcache.py): a served run reports exactly what a files-mode run reports, and any change
+to what the whole run read, or to git's listing, makes it lint again."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from linter import cache, runcache
+from linter.options import Options
+from tests.analysis.test_deployment import CLIENT_INT_ID, COMPOSE_BUILT, CONTAINERFILE
+from tests.helpers import SUB, cli_in, lsd, write_files
+
+REPO = Path(__file__).resolve().parent.parent
+GIT = shutil.which("git")
+pytestmark = pytest.mark.skipif(GIT is None, reason="git is not installed")
+ENV = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
+SERVED = "whole-repository result (shared, cache)"
+RACY = 0.3  # seconds: the tests' files are a moment old; the real margin is tested on its own
+
+
+@pytest.fixture
+def shared(tmp_path, monkeypatch):
+    """Every files-mode run stores a whole run (no byte threshold), files a moment old count as
+    settled, and the cache is this test's own."""
+    monkeypatch.setattr(runcache, "STORE_MIN_BYTES", 0)
+    monkeypatch.setattr(runcache, "RACY_NS", int(RACY * 1e9))
+    monkeypatch.setenv("STACKALIGN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("STACKALIGN_NO_CACHE", raising=False)
+    return tmp_path / "cache"
+
+
+def _git_repository(root: Path, untracked: tuple[str, ...] = ()) -> Path:
+    env = {**os.environ, **ENV}
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=env)  # what .gitignore keeps
+    if untracked:
+        subprocess.run(["git", "rm", "-q", "--cached", "--", *untracked], cwd=root, check=True)
+    time.sleep(RACY + 0.05)
+    return root
+
+
+def _story(tmp_path: Path) -> Path:
+    root = tmp_path / "story"
+    shutil.copytree(REPO / "examples" / "story", root, ignore=shutil.ignore_patterns(".git"))
+    # one untracked file: git lists it (it is not ignored), and the walk lints it
+    return _git_repository(root, untracked=("gitops/llamastack/llamastackdistribution.yaml",))
+
+
+def _lintable(root: Path) -> list[str]:
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.suffix in (".yaml", ".yml", ".py", ".sh") and ".git" not in p.parts
+    )
+
+
+def _opts(root: Path, paths: list[str], **kw) -> Options:
+    return Options(paths=paths, cwd=root, **kw)
+
+
+def _as_data(result) -> dict:
+    return {
+        "findings": [asdict(f) for f in result.findings],
+        "target": result.target.as_json(),
+        "files": result.files,
+        "errors": result.errors,
+        "rules": [r.id for r in result.rules],
+    }
+
+
+def _served(result) -> bool:
+    return any(name == SERVED for name, _ in result.timings)
+
+
+def _batches(names: list[str], n: int) -> list[list[str]]:
+    return [names[i::n] for i in range(n)]
+
+
+def _plain(opts: Options, monkeypatch) -> dict:
+    with monkeypatch.context() as m:
+        m.setenv("STACKALIGN_NO_CACHE", "1")
+        return _as_data(runcache.run_shared(opts))
+
+
+def test_batches_served_from_one_whole_run_report_what_files_mode_reports(
+    shared, tmp_path, monkeypatch
+):
+    root = _story(tmp_path)
+    batches = _batches(_lintable(root), 3)
+    runs = [runcache.run_shared(_opts(root, b)) for b in batches]
+    assert [_served(r) for r in runs] == [False, True, True]
+    assert len(list(shared.glob("run-*.json"))) == 1
+    for batch, result in zip(batches, runs, strict=True):
+        assert _as_data(result) == _plain(_opts(root, batch), monkeypatch), batch
+    assert sum(len(r.findings) for r in runs) >= 5  # the story has findings to compare
+    # options are part of the key: another selection is another whole run
+    other = runcache.run_shared(_opts(root, batches[1], select=["SA101"]))
+    assert not _served(other)
+    assert {f.rule for f in other.findings} <= {"SA101"}
+
+
+def test_the_report_of_a_served_run_is_byte_identical(shared, tmp_path, monkeypatch):
+    root = _story(tmp_path)
+    names = _lintable(root)
+    cli_in(root, "lint", "--format", "json", *names[::2])  # stores
+    for fmt in ("text", "json", "github"):
+        served = cli_in(root, "lint", "--format", fmt, "--no-color", *names[1::2])
+        monkeypatch.setenv("STACKALIGN_NO_CACHE", "1")
+        plain = cli_in(root, "lint", "--format", fmt, "--no-color", *names[1::2])
+        monkeypatch.delenv("STACKALIGN_NO_CACHE")
+        assert (served.exit_code, served.output) == (plain.exit_code, plain.output), fmt
+    assert "SA" in plain.output
+
+
+def _change(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.mark.parametrize("same_size", [True, False], ids=["same-size", "other-size"])
+def test_a_file_changed_after_the_store_is_linted_again(shared, tmp_path, same_size):
+    root = tmp_path / "repo"
+    write_files(
+        root,
+        {
+            "gitops/subscription.yaml": SUB,
+            "gitops/lsd.yaml": lsd("llama", "0.2.22"),
+            "gitops/other.yaml": lsd("other", "0.2.22"),
+        },
+    )
+    _git_repository(root)
+    first = runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
+    assert first.findings == [] and not _served(first)
+    assert _served(runcache.run_shared(_opts(root, ["gitops/other.yaml"])))
+    # the image moves to 0.3.0 (same length) or 0.3.10: RHOAI 2.25 ships 0.2.22, so SA101
+    _change(root / "gitops/lsd.yaml", "0.2.22", "0.3.0" if same_size else "0.3.10")
+    again = runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
+    assert not _served(again)
+    assert [(f.rule, f.path, f.span.start.line) for f in again.findings] == [
+        ("SA101", "gitops/lsd.yaml", 7)
+    ]
+
+
+def test_a_new_untracked_file_changes_git_listing_and_the_result(shared, tmp_path):
+    root = tmp_path / "repo"
+    write_files(root, {"gitops/lsd.yaml": lsd("llama", "0.2.22"), "gitops/x.yaml": "a: 1\n"})
+    _git_repository(root)
+    first = runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
+    assert first.target.platform is None
+    # a Subscription appears, untracked: it sets the target, so the verdict on lsd.yaml changes
+    write_files(root, {"gitops/subscription.yaml": SUB})
+    time.sleep(RACY + 0.05)
+    again = runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
+    assert not _served(again)
+    assert (again.target.platform, again.target.version) == ("rhoai", "2.25")
+
+
+def test_a_file_that_git_ignores_but_the_run_read_is_part_of_the_state(shared, tmp_path):
+    """The Containerfile a compose service is built from, ignored by git: the model reads it (its
+    FROM line is the server's version), so a change to it must be seen."""
+    root = tmp_path / "repo"
+    write_files(
+        root,
+        {
+            ".gitignore": "server/\n",
+            "docker-compose.yaml": COMPOSE_BUILT,
+            "server/Containerfile": CONTAINERFILE.format(version="0.2.22"),
+            "app/Dockerfile": "FROM python:3.12\n",
+            "client.py": CLIENT_INT_ID.format(url="http://localhost:8321"),
+        },
+    )
+    _git_repository(root)
+    first = runcache.run_shared(_opts(root, ["docker-compose.yaml"]))
+    assert not _served(first)
+    stored = json.loads(next(shared.glob("run-*.json")).read_text())
+    assert str(root / "server" / "Containerfile") in stored["paths"]
+    served = runcache.run_shared(_opts(root, ["client.py"]))
+    assert _served(served)
+    assert [(f.rule, f.span.start.line) for f in served.findings] == [("SA305", 7)]  # on 0.2.22
+    (root / "server/Containerfile").write_text(CONTAINERFILE.format(version="0.2.8"))
+    again = runcache.run_shared(_opts(root, ["client.py"]))
+    assert not _served(again)
+    assert again.findings == []  # 0.2.8 keeps an int chunk_id in plain metadata
+
+
+def test_a_run_that_follows_a_recent_write_is_not_stored(tmp_path, monkeypatch):
+    """The real margin: a file written a moment before the run (or during it) may share its
+    times with a later write, so nothing is stored."""
+    monkeypatch.setattr(runcache, "STORE_MIN_BYTES", 0)
+    monkeypatch.setenv("STACKALIGN_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "repo"
+    write_files(root, {"gitops/subscription.yaml": SUB, "gitops/lsd.yaml": lsd("a", "0.3.0")})
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True, env={**os.environ, **ENV})
+    result = runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
+    assert [f.rule for f in result.findings] == ["SA101"]
+    assert list((tmp_path / "cache").glob("run-*.json")) == []
+    assert runcache.RACY_NS >= 1_000_000_000
+
+
+@pytest.mark.parametrize(
+    "case", ["subfolder", "nested-config", "no-cache", "stdin", "folder-named", "not-listed"]
+)
+def test_runs_that_may_differ_from_a_whole_run_are_never_shared(
+    shared, tmp_path, monkeypatch, case
+):
+    root = tmp_path / "repo"
+    write_files(
+        root,
+        {
+            "gitops/subscription.yaml": SUB,
+            "gitops/lsd.yaml": lsd("a", "0.3.0"),
+            ".gitignore": "ignored/\n",
+            "ignored/lsd.yaml": lsd("b", "0.3.0"),
+        },
+    )
+    cwd, paths, overlay = root, ["gitops/lsd.yaml"], None
+    if case == "subfolder":
+        cwd, paths = root / "gitops", ["lsd.yaml"]
+    elif case == "nested-config":
+        write_files(root, {"gitops/.stackalign.yaml": "exclude: []\n"})
+    elif case == "no-cache":
+        monkeypatch.setenv("STACKALIGN_NO_CACHE", "1")
+    elif case == "stdin":
+        overlay = {str(root / "gitops/lsd.yaml"): b"a: 1\n"}
+    elif case == "folder-named":
+        paths = ["gitops/lsd.yaml", "gitops"]
+    elif case == "not-listed":
+        paths = ["gitops/lsd.yaml", "ignored/lsd.yaml"]
+    _git_repository(root)
+    opts = Options(paths=paths, cwd=cwd, overlay=overlay)
+    first = runcache.run_shared(opts)
+    second = runcache.run_shared(opts)
+    assert not _served(first) and not _served(second)
+    assert list(shared.glob("run-*.json")) == [] or case == "nested-config"
+    if case == "not-listed":  # named explicitly, the ignored file is linted (files mode)
+        assert {f.path for f in second.findings} == {"gitops/lsd.yaml", "ignored/lsd.yaml"}
+
+
+def test_a_stored_result_of_another_shape_is_not_used(shared, tmp_path):
+    root = tmp_path / "repo"
+    write_files(root, {"gitops/subscription.yaml": SUB, "gitops/lsd.yaml": lsd("a", "0.3.0")})
+    _git_repository(root)
+    opts = _opts(root, ["gitops/lsd.yaml"])
+    runcache.run_shared(opts)
+    (entry,) = shared.glob("run-*.json")
+    data = json.loads(entry.read_text())
+    data["result"]["findings"] = [{"rule": "SA999"}]  # a key of the right state, wrong content
+    entry.write_text(json.dumps(data))
+    os.chmod(entry, 0o600)
+    result = runcache.run_shared(opts)
+    assert not _served(result)
+    assert [f.rule for f in result.findings] == ["SA101"]
+
+
+def test_the_digest_sees_a_path_appear_and_a_link_target_change(tmp_path):
+    a, link = tmp_path / "a", tmp_path / "link"
+    before = runcache.digest([str(a), str(link)])[0]
+    a.write_text("x")
+    link.symlink_to(a)
+    after = runcache.digest([str(a), str(link)])[0]
+    assert after != before
+    stamp = runcache.digest([str(link)])[0]
+    os.utime(a, ns=(0, 0))  # the link is the same; its target is not
+    assert runcache.digest([str(link)])[0] != stamp
+
+
+def test_a_served_run_does_not_import_the_engine(shared, tmp_path):
+    root = _story(tmp_path)
+    names = _lintable(root)
+    runcache.run_shared(_opts(root, names[:3]))  # stores
+    probe = (
+        "import sys\n"
+        "from linter import runcache\n"
+        "runcache.STORE_MIN_BYTES = 0\n"
+        "from linter.cli import main\n"
+        f"sys.argv = ['stackalign', 'lint', '-q', *{names[3:]!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('ENGINE' if 'linter.engine' in sys.modules else 'NO ENGINE')\n"
+    )
+    env = {**os.environ, "STACKALIGN_CACHE_DIR": str(shared), "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert done.stdout.strip().endswith("NO ENGINE"), done.stdout + done.stderr
+
+
+def test_the_cache_folder_inside_the_work_tree_is_not_part_of_the_state(tmp_path, monkeypatch):
+    monkeypatch.setattr(runcache, "STORE_MIN_BYTES", 0)
+    monkeypatch.setattr(runcache, "RACY_NS", int(RACY * 1e9))
+    root = tmp_path / "repo"
+    write_files(root, {"gitops/subscription.yaml": SUB, "gitops/lsd.yaml": lsd("a", "0.3.0")})
+    monkeypatch.setenv("STACKALIGN_CACHE_DIR", str(root / ".cache" / "stackalign"))
+    _git_repository(root)
+    runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
+    assert list((root / ".cache" / "stackalign").glob("run-*.json"))
+    # the stored file is untracked and not ignored: git lists it, and that must not count
+    assert _served(runcache.run_shared(_opts(root, ["gitops/subscription.yaml"])))
+    assert cache.folder() == root / ".cache" / "stackalign"
