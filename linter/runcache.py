@@ -33,9 +33,11 @@ import os
 import stat
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from linter import cache, readlog
 from linter.discovery import display_path, file_kind
@@ -63,26 +65,96 @@ def run_shared(opts: Options) -> RunResult:
     state = RepositoryState.start(opts) if named else None
     if named is None or state is None:
         return _run(opts)
-    stored = cache.load(state.key, KIND)
-    if isinstance(stored, dict) and stored.get("format") == FORMAT:
-        paths = stored.get("paths")
-        state.start_listing()  # git lists while the paths are stat'ed
-        if (
-            isinstance(paths, list)
-            and digest(paths)[0] == stored.get("digest")
-            and state.names_digest() == stored.get("names")
-        ):
-            return _from_stored(stored["result"], opts, named) or _run(opts)
-    if sum(len(p) + 1 for p in opts.paths) < STORE_MIN_BYTES:
+    found = _lookup(state, opts, named)
+    if isinstance(found, _Refused) or (
+        found is None and sum(len(p) + 1 for p in opts.paths) < STORE_MIN_BYTES
+    ):
         state.close()
         return _run(opts)
-    state.start_listing()
-    listed = set(state.names() or [])
-    if any(rel not in listed for rel in named):
-        state.close()
-        return _run(opts)  # a named file git does not list: the whole run would not lint it
-    whole = _whole_run(opts, state)
+    if found is not None:
+        return found
+    with _exclusive(state.key) as waited:
+        if waited:  # another process of this pre-commit run was linting the whole repository
+            found = _lookup(state, opts, named)
+            if found is not None and not isinstance(found, _Refused):
+                return found
+            state.close()
+            return _run(opts)  # it stored nothing for this state: never a chain of whole runs
+        state.start_listing()
+        listed = set(state.names() or [])
+        if any(rel not in listed for rel in named):
+            state.close()
+            return _run(opts)  # a named file git does not list: the whole run would not lint it
+        whole = _whole_run(opts, state)
     return _restricted(whole, opts, named) or _run(opts)
+
+
+class _Refused:
+    """What `_lookup` returns when the stored entry says that this state is not shared."""
+
+
+REFUSED = _Refused()
+#: seconds during which a run that saw files change is not retried by the next process
+RETRY_AFTER_CHANGES = 60
+
+
+def _lookup(state: RepositoryState, opts: Options, named: list[str]) -> RunResult | _Refused | None:
+    """The named files' findings from the stored result if it was computed from this state;
+    REFUSED when the stored entry says this state is not shared (a submodule, a rule that
+    failed, files that were changing); None when nothing stored applies."""
+    stored = cache.load(state.key, KIND)
+    if not isinstance(stored, dict) or stored.get("format") != FORMAT:
+        return None
+    if stored.get("refused") == CHANGING:
+        at = stored.get("at")
+        recent = isinstance(at, (int, float)) and 0 <= time.time() - at < RETRY_AFTER_CHANGES
+        return REFUSED if recent else None
+    paths = stored.get("paths")
+    state.start_listing()  # git lists while the paths are stat'ed
+    if not (
+        isinstance(paths, list)
+        and digest(paths)[0] == stored.get("digest")
+        and state.names_digest() == stored.get("names")
+    ):
+        return None
+    if stored.get("refused"):
+        return REFUSED
+    return _from_stored(stored.get("result"), opts, named) or REFUSED
+
+
+@contextmanager
+def _exclusive(key: str) -> Iterator[bool]:
+    """Hold the lock of one key (when pre-commit runs batches side by side, one lints the whole
+    repository and the others wait for it); yields whether it had to wait. Without the means to
+    lock (no fcntl, a cache folder that cannot be written), nobody waits."""
+    try:
+        import fcntl
+
+        folder = cache.folder() / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / f"{KIND}-{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except (ImportError, OSError):
+        yield False
+        return
+    waited = False
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                waited = True
+                if time.monotonic() > deadline:
+                    break  # go on unlocked: waiting longer costs more than linting
+                time.sleep(0.02)
+        yield waited
+    finally:
+        os.close(fd)  # releases the lock
+
+
+#: a lock held longer than this (a whole run of a very large repository) is not waited for
+LOCK_WAIT_SECONDS = 600
 
 
 def _run(opts: Options) -> RunResult:
@@ -269,43 +341,47 @@ def _helm_identity() -> str:
 # -- the whole run, stored --------------------------------------------------------------------------
 def _whole_run(opts: Options, state: RepositoryState) -> RunResult:
     """Lint the whole repository, and store the result when it may be reused (see the module's
-    docstring)."""
+    docstring), or else why not, so that the next processes do not try again."""
     with readlog.recording() as read:
         result = _run(replace(opts, paths=["."]))
     names, names_digest = state.names(), state.names_digest()
-    if result.errors or names is None or names_digest is None:
+    if names is None or names_digest is None:
         return result
-    if any(n.endswith("/") or n.endswith("/.stackalign.yaml") for n in names):
-        return result  # a nested work tree, or a configuration that makes its own project
     top = str(state.top)
     own = os.path.join(top, _own_cache_prefix(state.top))
     # what stackalign reads outside the repository (its own data, the cache, a render's
     # temporary folder) is covered by the key's code and pack digests, or is its own output
     paths = sorted(p for p in read if p.startswith(top + os.sep) and not p.startswith(own))
-    if _in_submodule(paths, top, set(names)):
-        return result
     hexdigest, newest = digest(paths)
+    entry: dict[str, Any] = {"format": FORMAT, "names": names_digest, "paths": paths}
+    entry["digest"] = hexdigest
     if newest >= state.started_ns - RACY_NS:
-        return result  # a path changed during the run or just before it
-    stored = {
-        "format": FORMAT,
-        "names": names_digest,
-        "paths": paths,
-        "digest": hexdigest,
-        "result": _as_json(result),
-    }
-    cache.store(state.key, stored, KIND)
+        entry = {"format": FORMAT, "refused": CHANGING, "at": time.time()}
+    elif result.errors:
+        entry["refused"] = "a rule failed"
+    elif any(n.endswith("/") or n.endswith("/.stackalign.yaml") for n in names):
+        entry["refused"] = "a nested work tree or configuration"
+    elif _in_submodule(paths, top, set(names)):
+        entry["refused"] = "a submodule"
+    else:
+        entry["result"] = _as_json(result)
+    cache.store(state.key, entry, KIND)
     return result
+
+
+#: why a whole run was not stored: a path changed during the run or just before it
+CHANGING = "files were changing"
 
 
 def _in_submodule(paths: list[str], top: str, names: set[str]) -> bool:
     """Whether the run read a file inside a submodule: git lists the submodule itself (a folder
     name), not the files of its work tree."""
+    prefix = top + os.sep
+    listed = {prefix + n for n in names}
     for path in paths:
-        rel = display_path(path, top)
-        if rel in names:
+        if path in listed:
             continue
-        parts = rel.split("/")
+        parts = path[len(prefix) :].split(os.sep)
         if any("/".join(parts[:i]) in names for i in range(1, len(parts))):
             return True
     return False
@@ -345,17 +421,21 @@ def _restricted(whole: RunResult, opts: Options, named: list[str]) -> RunResult 
     )
 
 
-def _workspace(opts: Options, texts: dict[str, str]) -> Workspace:
-    """A workspace that holds only the texts the report quotes."""
-    from linter.workspace import Workspace
+class QuotedTexts:
+    """What a report reads of a served run's workspace: the texts of the files with findings.
+    A served run has no parsed workspace, and importing the real one loads PyYAML (a third of a
+    served run's start-up); the command line's reporters read `file_texts` and nothing else."""
 
-    ws = Workspace(root=str(opts.cwd))
-    ws.file_texts.update(texts)
-    return ws
+    def __init__(self, root: str, file_texts: dict[str, str]):
+        self.root, self.file_texts = root, file_texts
+
+
+def _workspace(opts: Options, texts: dict[str, str]) -> Workspace:
+    return cast("Workspace", QuotedTexts(str(opts.cwd), texts))
 
 
 # -- a stored result, read back ---------------------------------------------------------------------
-def _from_stored(data: dict[str, Any], opts: Options, named: list[str]) -> RunResult | None:
+def _from_stored(data: Any, opts: Options, named: list[str]) -> RunResult | None:
     """The stored whole run's findings in the named files; None when one of them is a file the
     whole run did not lint, or the data is not of the expected shape."""
     from linter.options import RunResult, load_rules_of, select_rules

@@ -21,8 +21,12 @@ ConfigMaps, Kustomizations, Python and shell files; about 2 % of them mention Ll
    Python's stackalign, so that the figure is the hook's work and not pre-commit building a hook
    environment. pre-commit passes every file name, split into as many invocations as the
    command-line length needs. Beside it: `stackalign lint .` on the same repository (directory
-   mode), and the ratio. A run that does not finish within `--timeout` seconds is stopped (its
-   whole process group) and reported as such.
+   mode), and the ratio; `--all-files-runs` times each (default 3; the shared whole-repository
+   result is removed before each pre-commit run), then pre-commit once more with
+   STACKALIGN_NO_CACHE=1 (every batch reads the repository alone, as before the shared result).
+   The same on a git copy of ../shared/corpus/perf itself when it is present (`--corpus DIR`
+   for another folder, `--no-corpus` to skip). A run that does not finish within `--timeout`
+   seconds is stopped (its whole process group) and reported as such.
 """
 
 from __future__ import annotations
@@ -231,6 +235,7 @@ def time_in_process(root: Path, rel: str, runs: int) -> tuple[list[float], objec
 
 # -- all files: `pre-commit run --all-files` ----------------------------------------------------
 HOOKS_FILE = Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml"
+PERF_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "perf"
 
 
 def pre_commit_command() -> list[str] | None:
@@ -288,7 +293,9 @@ def timed_run(cmd: list[str], cwd: Path, timeout: float, env: dict | None = None
     return time.perf_counter() - start, proc.returncode, out.decode("utf-8", "replace")
 
 
-def bench_all_files(tmp: Path, n_files: int, timeout: float) -> None:
+def bench_all_files(
+    tmp: Path, n_files: int, timeout: float, runs: int, corpus: Path | None
+) -> None:
     pre_commit = pre_commit_command()
     if pre_commit is None:
         print("all files: pre-commit is not installed (pip install pre-commit); skipped")
@@ -296,34 +303,68 @@ def bench_all_files(tmp: Path, n_files: int, timeout: float) -> None:
     if shutil.which("git") is None:
         print("all files: git is not installed; skipped")
         return
-    root = tmp / "all-files"
-    generate(root, n_files)
-    (root / ".pre-commit-config.yaml").write_text(local_hook_config(pre_commit))
-    for args in (["add", "-A"], ["commit", "-q", "--no-verify", "-m", "pre-commit config"]):
-        subprocess.run(["git", *args], cwd=root, env=git_env(), check=True, capture_output=True)
+    repositories = []
+    if n_files:
+        root = tmp / "all-files"
+        generate(root, n_files)
+        repositories.append(("generated", root))
+    if corpus is not None:
+        root = tmp / "corpus"
+        shutil.copytree(corpus, root, ignore=shutil.ignore_patterns(".git"))
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+        repositories.append((f"copy of {corpus}", root))
+    for label, root in repositories:
+        (root / ".pre-commit-config.yaml").write_text(local_hook_config(pre_commit))
+        for args in (["add", "-A"], ["commit", "-q", "--no-verify", "-m", "pre-commit config"]):
+            subprocess.run(["git", *args], cwd=root, env=git_env(), check=True, capture_output=True)
+        time.sleep(2.1)  # a file written within 2 s of a run is never part of a stored result
+        all_files_figures(label, root, pre_commit, tmp, timeout, runs)
+
+
+def all_files_figures(
+    label: str, root: Path, pre_commit: list[str], tmp: Path, timeout: float, runs: int
+) -> None:
+    """`stackalign lint .` and `pre-commit run --all-files` on `root`, `runs` times each (the
+    shared whole-repository result removed before each pre-commit run, so that each one lints
+    the repository once and serves its other batches), then pre-commit once without the cache."""
     listed = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout
-    print(f"\nall files: repository {root} ({len(listed.split())} tracked files)")
-
-    t_dir, code, out = timed_run([*stackalign_command(), "lint", "."], root, timeout)
-    if t_dir is None:
-        print(f"stackalign lint . (directory mode): did not finish within {timeout:.0f} s")
-    else:
-        print(f"stackalign lint . (directory mode): {t_dir:.2f} s (exit {code})")
-
-    env = {**git_env(), "PRE_COMMIT_HOME": str(tmp / "pre-commit-home"), "NO_COLOR": "1"}
+    print(f"\nall files, {label}: {root} ({len(listed.split())} tracked files)")
+    cache = tmp / f"cache-{root.name}"
+    env = {
+        **git_env(),
+        "PRE_COMMIT_HOME": str(tmp / "pre-commit-home"),
+        "NO_COLOR": "1",
+        "STACKALIGN_CACHE_DIR": str(cache),
+    }
     env.pop("VIRTUAL_ENV", None)
-    t_all, code, out = timed_run([*pre_commit, "run", "--all-files"], root, timeout, env)
-    if t_all is None:
-        print(
-            f"pre-commit run --all-files: did not finish within {timeout:.0f} s "
-            "(stopped; --timeout sets the limit)"
-        )
-        return
-    print(f"pre-commit run --all-files: {t_all:.2f} s (exit {code})")
-    if code not in (0, 1):
-        print("  pre-commit output (tail):\n" + "\n".join(out.splitlines()[-15:]))
-    if t_dir:
-        print(f"ratio all-files / directory: {t_all / t_dir:.2f}x (goal <= 1.5x)")
+    env.pop("STACKALIGN_NO_CACHE", None)
+    dirs, alls = [], []
+    for _ in range(runs):
+        t_dir, code, _ = timed_run([*stackalign_command(), "lint", "."], root, timeout, env)
+        if t_dir is None:
+            print(f"stackalign lint . (directory mode): did not finish within {timeout:.0f} s")
+            return
+        dirs.append(t_dir)
+        for stored in cache.glob("run-*.json"):
+            stored.unlink()
+        t_all, code, out = timed_run([*pre_commit, "run", "--all-files"], root, timeout, env)
+        if t_all is None:
+            print(f"pre-commit run --all-files: did not finish within {timeout:.0f} s (stopped)")
+            return
+        if code not in (0, 1):
+            print("  pre-commit output (tail):\n" + "\n".join(out.splitlines()[-15:]))
+        alls.append(t_all)
+    print("stackalign lint . (directory mode) (s): " + " ".join(f"{t:.2f}" for t in dirs))
+    print("pre-commit run --all-files (s):          " + " ".join(f"{t:.2f}" for t in alls))
+    print(
+        f"ratio all-files / directory: {min(alls) / min(dirs):.2f}x of the minima, "
+        f"{statistics.median(alls) / statistics.median(dirs):.2f}x of the medians (goal <= 1.5x)"
+    )
+    t_plain, _, _ = timed_run(
+        [*pre_commit, "run", "--all-files"], root, timeout, {**env, "STACKALIGN_NO_CACHE": "1"}
+    )
+    shown = "did not finish" if t_plain is None else f"{t_plain:.2f} s"
+    print(f"the same without the shared result (STACKALIGN_NO_CACHE=1, each batch alone): {shown}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -340,6 +381,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=float, default=300, help="seconds before an all-files run is stopped"
     )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=PERF_CORPUS if PERF_CORPUS.is_dir() else None,
+        help="also time the all-files part on a git copy of this folder "
+        "(default: ../shared/corpus/perf when present)",
+    )
+    parser.add_argument("--no-corpus", action="store_true", help="only the generated repository")
+    parser.add_argument("--all-files-runs", type=int, default=3)
     args = parser.parse_args(argv)
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"CPUs: {os.cpu_count()}; load average (1, 5, 15 min): {load}")
@@ -347,8 +397,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.files:
             bench_one_file(tmp, args.files, args.runs)
-        if args.all_files_size:
-            bench_all_files(tmp, args.all_files_size, args.timeout)
+        corpus = None if args.no_corpus else args.corpus
+        if args.all_files_size or corpus is not None:
+            bench_all_files(tmp, args.all_files_size, args.timeout, args.all_files_runs, corpus)
     finally:
         if args.keep:
             print(f"kept {tmp}")

@@ -171,7 +171,10 @@ def test_hook_manifest():
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["types_or"] == ["yaml", "python", "shell"]
-        assert hook["require_serial"] is True
+    # the lint hook's batches run side by side (they share one whole-repository run); the fix
+    # hook's one after the other (a fix in one file can change the verdict on another)
+    assert hooks["stackalign"]["require_serial"] is False
+    assert hooks["stackalign-fix"]["require_serial"] is True
     if HAS_PRE_COMMIT and find_spec("pre_commit"):
         from pre_commit.clientlib import load_manifest
 
@@ -305,9 +308,10 @@ def test_git_context_ignores_colour_settings_and_suffix_case(tmp_path, monkeypat
     not HAS_PRE_COMMIT, reason="pre-commit is not installed (pip install pre-commit)"
 )
 def test_all_files_batches_share_one_whole_repository_run(tmp_path):
-    """`pre-commit run --all-files` splits 3,000 names into batches of at most 128 KB: the first
-    lints the whole repository once and stores it (linter/runcache.py), the next ones are served
-    from it, and together they report what `stackalign lint .` reports."""
+    """`pre-commit run --all-files` splits 3,000 names into batches of at most 128 KB, run side by
+    side as the shipped hook allows: one lints the whole repository once and stores it
+    (linter/runcache.py), the others wait for it and are served from it, and together they report
+    what `stackalign lint .` reports."""
     import re
 
     from linter.runcache import RACY_NS
@@ -323,10 +327,14 @@ def test_all_files_batches_share_one_whole_repository_run(tmp_path):
         files[f"apps/team-{i % 40:02d}/application-{i:04d}/configmap.yaml"] = (
             f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app-{i}}}\ndata: {{a: b}}\n"
         )
-    files[".pre-commit-config.yaml"] = (
+    import yaml
+
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    shipped = next(h for h in hooks if h["id"] == "stackalign")
+    files[".pre-commit-config.yaml"] = (  # the shipped hook, run by this Python
         "repos:\n- repo: local\n  hooks:\n  - id: stackalign\n    name: stackalign\n"
         f"    entry: {sys.executable} -m linter lint --no-color\n    language: system\n"
-        "    types_or: [yaml, python, shell]\n    require_serial: true\n"
+        f"    types_or: [yaml, python, shell]\n    require_serial: {shipped['require_serial']}\n"
     )
     write_files(user, files)
     _git(user, "init", "--quiet")

@@ -204,8 +204,26 @@ def test_a_run_that_follows_a_recent_write_is_not_stored(tmp_path, monkeypatch):
     subprocess.run(["git", "init", "-q"], cwd=root, check=True, env={**os.environ, **ENV})
     result = runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
     assert [f.rule for f in result.findings] == ["SA101"]
-    assert list((tmp_path / "cache").glob("run-*.json")) == []
+    (entry,) = (tmp_path / "cache").glob("run-*.json")
+    stored = json.loads(entry.read_text())
+    assert stored["refused"] == runcache.CHANGING and "result" not in stored
     assert runcache.RACY_NS >= 1_000_000_000
+    # the next processes (within a minute) lint their files alone: no whole run each
+    whole = _count_whole_runs(monkeypatch)
+    again = runcache.run_shared(_opts(root, ["gitops/subscription.yaml"]))
+    assert not _served(again) and whole == []
+
+
+def _count_whole_runs(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    real = runcache._whole_run
+
+    def counted(opts, state):
+        calls.append(1)
+        return real(opts, state)
+
+    monkeypatch.setattr(runcache, "_whole_run", counted)
+    return calls
 
 
 @pytest.mark.parametrize(
@@ -240,9 +258,14 @@ def test_runs_that_may_differ_from_a_whole_run_are_never_shared(
     _git_repository(root)
     opts = Options(paths=paths, cwd=cwd, overlay=overlay)
     first = runcache.run_shared(opts)
+    whole = _count_whole_runs(monkeypatch)
     second = runcache.run_shared(opts)
-    assert not _served(first) and not _served(second)
-    assert list(shared.glob("run-*.json")) == [] or case == "nested-config"
+    assert not _served(first) and not _served(second) and whole == []
+    entries = [json.loads(p.read_text()) for p in shared.glob("run-*.json")]
+    if case == "nested-config":  # the whole run found it: stored as a refusal for this state
+        assert [e.get("refused") for e in entries] == ["a nested work tree or configuration"]
+    else:
+        assert entries == []
     if case == "not-listed":  # named explicitly, the ignored file is linted (files mode)
         assert {f.path for f in second.findings} == {"gitops/lsd.yaml", "ignored/lsd.yaml"}
 
@@ -307,3 +330,56 @@ def test_the_cache_folder_inside_the_work_tree_is_not_part_of_the_state(tmp_path
     # the stored file is untracked and not ignored: git lists it, and that must not count
     assert _served(runcache.run_shared(_opts(root, ["gitops/subscription.yaml"])))
     assert cache.folder() == root / ".cache" / "stackalign"
+
+
+def test_a_process_that_waits_for_the_whole_run_is_served_from_it(shared, tmp_path):
+    """pre-commit runs batches side by side: while one process lints the whole repository (and
+    holds the lock of its key), the others wait and are served from its result."""
+    import threading
+
+    root = _story(tmp_path)
+    names = _lintable(root)
+    state = runcache.RepositoryState.start(_opts(root, names[:2]))
+    assert state is not None
+    held, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with runcache._exclusive(state.key) as waited:
+            assert not waited
+            held.set()
+            release.wait(10)
+            state.start_listing()
+            runcache._whole_run(_opts(root, names[:2]), state)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    held.wait(10)
+    threading.Timer(0.3, release.set).start()
+    second = runcache.run_shared(_opts(root, names[2:]))
+    thread.join(10)
+    assert _served(second)
+    assert len(second.findings) >= 1
+
+
+def test_a_repository_with_a_submodule_is_not_shared(shared, tmp_path, monkeypatch):
+    """git lists a submodule as one name, so a change inside it would go unseen: the whole run
+    (which walks into it) is stored as a refusal, and later runs lint on their own."""
+    env = {**os.environ, **ENV, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
+    sub = tmp_path / "sub"
+    write_files(sub, {"lsd.yaml": lsd("inner", "0.3.0")})
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "sub"]):
+        subprocess.run(["git", *args], cwd=sub, check=True, env=env)
+    root = tmp_path / "repo"
+    write_files(root, {"gitops/subscription.yaml": SUB, "gitops/lsd.yaml": lsd("a", "0.2.22")})
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
+    add = ["git", "-c", "protocol.file.allow=always", "submodule", "-q", "add", str(sub), "sub"]
+    subprocess.run(add, cwd=root, check=True, env=env, capture_output=True)
+    _git_repository(root)
+    first = runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
+    (entry,) = shared.glob("run-*.json")
+    assert json.loads(entry.read_text())["refused"] == "a submodule"
+    whole = _count_whole_runs(monkeypatch)
+    second = runcache.run_shared(_opts(root, ["sub/lsd.yaml"]))
+    assert not _served(first) and not _served(second) and whole == []
+    assert _as_data(second) == _plain(_opts(root, ["sub/lsd.yaml"]), monkeypatch)
