@@ -301,21 +301,35 @@ def _options_json(opts: Options) -> dict[str, Any]:
         "select": opts.select,
         "ignore": opts.ignore,
         "exclude": opts.exclude,
-        "config": repr(opts.config),
+        "config": repr(opts.config),  # every setting (a test checks that it is deterministic)
+        "added": _added_pack_digest(opts),
     }
 
 
-def _pack_inputs(opts: Options) -> tuple[list[Path], list[Path]]:
-    """cache.key's folders and files: the rule pack and knowledge base (YAML), the schemas, the
-    configuration file and the rule and knowledge files it adds."""
-    from linter.resources import rules_dir, schemas_dir
+def _added_pack_digest(opts: Options) -> str:
+    """The content of the rule and knowledge files the configuration adds (small files, hashed
+    whole: their times could be set back)."""
+    from linter.safefile import MIB, UnsafeFile, read_regular_file
 
     cfg = opts.config
-    files = sorted(p for p in schemas_dir().rglob("*") if p.is_file())
+    h = hashlib.sha256()
     if cfg is not None and cfg.path:
         base = Path(cfg.path).parent
-        files += [Path(cfg.path), *(base / p for p in [*cfg.rule_files, *cfg.knowledge_files])]
-    return [rules_dir()], files
+        for rel in [*cfg.rule_files, *cfg.knowledge_files]:
+            try:  # never blocking, bounded (a FIFO named by a hostile configuration)
+                data = read_regular_file(base / rel, 4 * MIB)
+            except (UnsafeFile, ValueError):
+                data = b"-"
+            h.update(f"{rel}\0{len(data)}\0".encode(errors="surrogatepass") + data)
+    return h.hexdigest()
+
+
+def _pack_inputs(opts: Options) -> tuple[list[Path], list[Path]]:
+    """cache.key's folders and files: the rule pack and knowledge base (YAML) and the schemas
+    that ship with stackalign."""
+    from linter.resources import rules_dir, schemas_dir
+
+    return [rules_dir()], sorted(p for p in schemas_dir().rglob("*") if p.is_file())
 
 
 def _helm_identity() -> str:

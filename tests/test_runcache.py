@@ -383,3 +383,52 @@ def test_a_repository_with_a_submodule_is_not_shared(shared, tmp_path, monkeypat
     second = runcache.run_shared(_opts(root, ["sub/lsd.yaml"]))
     assert not _served(first) and not _served(second) and whole == []
     assert _as_data(second) == _plain(_opts(root, ["sub/lsd.yaml"]), monkeypatch)
+
+
+def test_the_configuration_is_part_of_the_key(shared, tmp_path):
+    root = tmp_path / "repo"
+    write_files(
+        root,
+        {
+            "gitops/subscription.yaml": SUB,
+            "gitops/lsd.yaml": lsd("a", "0.3.0"),
+            ".stackalign.yaml": "exclude: [vendor/**]\nrules:\n  SA101: {level: error}\n",
+        },
+    )
+    _git_repository(root)
+    first = cli_in(root, "lint", "--format", "json", "gitops/lsd.yaml")
+    assert [f["level"] for f in json.loads(first.output)["findings"]] == ["error"]
+    served = cli_in(root, "lint", "--format", "json", "gitops/subscription.yaml")
+    assert served.exit_code == 0 and json.loads(served.output)["findings"] == []
+    (root / ".stackalign.yaml").write_text("rules:\n  SA101: off\n", encoding="utf-8")
+    again = cli_in(root, "lint", "--format", "json", "gitops/lsd.yaml")
+    assert (again.exit_code, json.loads(again.output)["findings"]) == (0, [])
+
+
+def test_the_key_of_a_configuration_is_the_same_in_every_process(tmp_path):
+    """repr(Config) is part of the key: it must not depend on the process (hash seeds)."""
+    write_files(
+        tmp_path,
+        {
+            ".stackalign.yaml": (
+                'target: {rhoai: "2.25"}\nexclude: [a/**, b/**]\ninclude: ["**/*.yaml"]\n'
+                "ignore: [SA3]\nrules:\n  SA102: off\n  SA101: {level: error}\n"
+            )
+        },
+    )
+    probe = (
+        "from pathlib import Path\nfrom linter.cli import _load_config\n"
+        "print(repr(_load_config(None, Path('.'))))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(outputs) == 1 and "SA101" in outputs.pop()
