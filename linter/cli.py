@@ -547,10 +547,25 @@ def _fix(
 
     Returns the fix loop's last lint (what remains) when the disk now holds exactly what it linted,
     else None (the caller lints again)."""
-    from linter.fixes import fix_repository, fix_summary, unified_diff_bytes, write_fixed
+    from linter.fixes import (
+        FixOutcome,
+        fix_repository,
+        fix_summary,
+        select_edits,
+        unified_diff_bytes,
+        write_fixed,
+    )
     from linter.report.safe_text import printable
+    from linter.runcache import shared_result
 
-    outcome = fix_repository(opts, unsafe=unsafe)
+    outcome = None
+    if write and not diff:  # the fix hook under `pre-commit run --all-files`
+        served = shared_result(opts, fixing=True)
+        if served is not None and not select_edits([f for f in served.findings if f.fix], unsafe):
+            # the fix loop's first pass would choose nothing, and stop there
+            outcome = FixOutcome(cwd=opts.cwd, result=served, initial=served)
+    if outcome is None:
+        outcome = fix_repository(opts, unsafe=unsafe)
     opts.overlay = None
     if diff and not write:
         for path, reason in outcome.failed:

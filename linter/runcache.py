@@ -61,32 +61,40 @@ def run_shared(opts: Options) -> RunResult:
     """`engine.run(opts)`, or for a files-mode run, its files' findings from the stored result
     of a whole-repository run over the same state (computed and stored here when many files are
     named). A run served from a stored result never imports the engine."""
+    return shared_result(opts) or _run(opts)
+
+
+def shared_result(opts: Options, fixing: bool = False) -> RunResult | None:
+    """The named files' findings from a whole-repository run over the current state: stored by
+    an earlier process, or linted and stored here when enough files are named. None when this
+    run is not one to share (the caller runs as usual).
+
+    `fixing` (the fix hook): a whole run is stored only when the cache holds no result for these
+    options at all. A stored result of another state means that files changed since, most likely
+    fixed by an earlier batch of the same hook, which would change the state again: linting the
+    whole repository once per batch would cost more than each batch's own run."""
     named = _named_files(opts)
     state = RepositoryState.start(opts) if named else None
     if named is None or state is None:
-        return _run(opts)
-    found = _lookup(state, opts, named)
-    if isinstance(found, _Refused) or (
-        found is None and sum(len(p) + 1 for p in opts.paths) < STORE_MIN_BYTES
-    ):
-        state.close()
-        return _run(opts)
+        return None
+    found, existed = _lookup(state, opts, named)
     if found is not None:
-        return found
+        return None if isinstance(found, _Refused) else found
+    if sum(len(p) + 1 for p in opts.paths) < STORE_MIN_BYTES or (fixing and existed):
+        state.close()
+        return None
     with _exclusive(state.key) as waited:
         if waited:  # another process of this pre-commit run was linting the whole repository
-            found = _lookup(state, opts, named)
-            if found is not None and not isinstance(found, _Refused):
-                return found
-            state.close()
-            return _run(opts)  # it stored nothing for this state: never a chain of whole runs
+            found, _ = _lookup(state, opts, named)
+            state.close()  # if it stored nothing for this state: never a chain of whole runs
+            return None if isinstance(found, _Refused) else found
         state.start_listing()
         listed = set(state.names() or [])
         if any(rel not in listed for rel in named):
             state.close()
-            return _run(opts)  # a named file git does not list: the whole run would not lint it
+            return None  # a named file git does not list: the whole run would not lint it
         whole = _whole_run(opts, state)
-    return _restricted(whole, opts, named) or _run(opts)
+    return _restricted(whole, opts, named)
 
 
 class _Refused:
@@ -98,17 +106,20 @@ REFUSED = _Refused()
 RETRY_AFTER_CHANGES = 60
 
 
-def _lookup(state: RepositoryState, opts: Options, named: list[str]) -> RunResult | _Refused | None:
-    """The named files' findings from the stored result if it was computed from this state;
-    REFUSED when the stored entry says this state is not shared (a submodule, a rule that
-    failed, files that were changing); None when nothing stored applies."""
+def _lookup(
+    state: RepositoryState, opts: Options, named: list[str]
+) -> tuple[RunResult | _Refused | None, bool]:
+    """(what the stored entry gives, whether there is one). What it gives: the named files'
+    findings if it was computed from this state; REFUSED when it says that this state is not
+    shared (a submodule, a rule that failed, files that were changing); None when it does not
+    apply."""
     stored = cache.load(state.key, KIND)
     if not isinstance(stored, dict) or stored.get("format") != FORMAT:
-        return None
+        return None, False
     if stored.get("refused") == CHANGING:
         at = stored.get("at")
         recent = isinstance(at, (int, float)) and 0 <= time.time() - at < RETRY_AFTER_CHANGES
-        return REFUSED if recent else None
+        return (REFUSED if recent else None), True
     paths = stored.get("paths")
     state.start_listing()  # git lists while the paths are stat'ed
     if not (
@@ -116,10 +127,10 @@ def _lookup(state: RepositoryState, opts: Options, named: list[str]) -> RunResul
         and digest(paths)[0] == stored.get("digest")
         and state.names_digest() == stored.get("names")
     ):
-        return None
+        return None, True
     if stored.get("refused"):
-        return REFUSED
-    return _from_stored(stored.get("result"), opts, named) or REFUSED
+        return REFUSED, True
+    return (_from_stored(stored.get("result"), opts, named) or REFUSED), True
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,6 +79,13 @@ def _as_data(result) -> dict:
     }
 
 
+def _same_report(text: str) -> str:
+    """A report without the parsed-file count: a served run counts the files its whole run parsed
+    (the files-mode run it stands for would have parsed only its context)."""
+    text = re.sub(r"\(\d+ parsed\)", "(N parsed)", text)
+    return re.sub(r'"parsed": \d+', '"parsed": N', text)
+
+
 def _served(result) -> bool:
     return any(name == SERVED for name, _ in result.timings)
 
@@ -118,7 +126,10 @@ def test_the_report_of_a_served_run_is_byte_identical(shared, tmp_path, monkeypa
         monkeypatch.setenv("STACKALIGN_NO_CACHE", "1")
         plain = cli_in(root, "lint", "--format", fmt, "--no-color", *names[1::2])
         monkeypatch.delenv("STACKALIGN_NO_CACHE")
-        assert (served.exit_code, served.output) == (plain.exit_code, plain.output), fmt
+        assert (served.exit_code, _same_report(served.output)) == (
+            plain.exit_code,
+            _same_report(plain.output),
+        ), fmt
     assert "SA" in plain.output
 
 
@@ -432,3 +443,43 @@ def test_the_key_of_a_configuration_is_the_same_in_every_process(tmp_path):
         for seed in (1, 2, 3)
     }
     assert len(outputs) == 1 and "SA101" in outputs.pop()
+
+
+def test_the_fix_hook_is_served_where_nothing_is_to_fix(shared, tmp_path, monkeypatch):
+    """`--fix` batches: the first stores the whole run; a batch whose files have nothing `--fix`
+    applies is answered from it (same report, same summary, nothing written); a batch with a safe
+    fix runs the fix loop; after that fix the stored result is stale and, for the fix hook, is not
+    linted again as a whole."""
+    root = _story(tmp_path)
+    config = "gitops/llamastack/llama-stack-config.yaml"  # SA201 and SA202: safe fixes
+    others = [n for n in _lintable(root) if n != config]
+    plain_root = tmp_path / "plain"
+    shutil.copytree(root, plain_root, symlinks=True)
+
+    def both(*names: str) -> tuple[object, object]:
+        served = cli_in(root, "lint", "--fix", "--no-color", *names)
+        monkeypatch.setenv("STACKALIGN_NO_CACHE", "1")
+        plain = cli_in(plain_root, "lint", "--fix", "--no-color", *names)
+        monkeypatch.delenv("STACKALIGN_NO_CACHE")
+        return served, plain
+
+    whole = _count_whole_runs(monkeypatch)
+    for names in (others[:4], others[4:]):
+        served, plain = both(*names)
+        assert (served.exit_code, _same_report(served.output)) == (
+            plain.exit_code,
+            _same_report(plain.output),
+        )
+        assert "No fixes applied." in served.output
+    assert len(whole) == 1  # the first batch linted the whole repository, the second was served
+    served, plain = both(config)  # safe fixes: the fix loop, written identically
+    assert (served.exit_code, served.output) == (plain.exit_code, plain.output)
+    assert "Fixed" in served.output
+    assert (root / config).read_bytes() == (plain_root / config).read_bytes()
+    time.sleep(RACY + 0.05)
+    served, plain = both(*others[:4])  # stale now: the fix hook does not lint the whole again
+    assert (served.exit_code, _same_report(served.output)) == (
+        plain.exit_code,
+        _same_report(plain.output),
+    )
+    assert len(whole) == 1
