@@ -69,18 +69,19 @@ def shared_result(opts: Options, fixing: bool = False) -> RunResult | None:
     an earlier process, or linted and stored here when enough files are named. None when this
     run is not one to share (the caller runs as usual).
 
-    `fixing` (the fix hook): a whole run is stored only when the cache holds no result for these
-    options at all. A stored result of another state means that files changed since, most likely
-    fixed by an earlier batch of the same hook, which would change the state again: linting the
-    whole repository once per batch would cost more than each batch's own run."""
+    `fixing` (the fix hook): no whole run when the cache holds a result for these options, of
+    another state, stored less than REFIXED_SECONDS ago. Files changed since, most likely fixed
+    by an earlier batch of the same hook, which may fix more: linting the whole repository once
+    per batch would cost more than each batch's own run."""
     named = _named_files(opts)
     state = RepositoryState.start(opts) if named else None
     if named is None or state is None:
         return None
-    found, existed = _lookup(state, opts, named)
+    found, age = _lookup(state, opts, named)
     if found is not None:
         return None if isinstance(found, _Refused) else found
-    if sum(len(p) + 1 for p in opts.paths) < STORE_MIN_BYTES or (fixing and existed):
+    refixed = fixing and age is not None and age < REFIXED_SECONDS
+    if sum(len(p) + 1 for p in opts.paths) < STORE_MIN_BYTES or refixed:
         state.close()
         return None
     with _exclusive(state.key) as waited:
@@ -104,22 +105,24 @@ class _Refused:
 REFUSED = _Refused()
 #: seconds during which a run that saw files change is not retried by the next process
 RETRY_AFTER_CHANGES = 60
+#: seconds during which the fix hook takes a stale result for its own batches' fixes (above)
+REFIXED_SECONDS = 600
 
 
 def _lookup(
     state: RepositoryState, opts: Options, named: list[str]
-) -> tuple[RunResult | _Refused | None, bool]:
-    """(what the stored entry gives, whether there is one). What it gives: the named files'
-    findings if it was computed from this state; REFUSED when it says that this state is not
-    shared (a submodule, a rule that failed, files that were changing); None when it does not
-    apply."""
+) -> tuple[RunResult | _Refused | None, float | None]:
+    """(what the stored entry gives, its age in seconds; None without one). What it gives: the
+    named files' findings if it was computed from this state; REFUSED when it says that this
+    state is not shared (a submodule, a rule that failed, files that were changing); None when
+    it does not apply."""
     stored = cache.load(state.key, KIND)
     if not isinstance(stored, dict) or stored.get("format") != FORMAT:
-        return None, False
+        return None, None
+    at = stored.get("at")
+    age = time.time() - at if isinstance(at, (int, float)) else float("inf")
     if stored.get("refused") == CHANGING:
-        at = stored.get("at")
-        recent = isinstance(at, (int, float)) and 0 <= time.time() - at < RETRY_AFTER_CHANGES
-        return (REFUSED if recent else None), True
+        return (REFUSED if 0 <= age < RETRY_AFTER_CHANGES else None), age
     paths = stored.get("paths")
     state.start_listing()  # git lists while the paths are stat'ed
     if not (
@@ -127,10 +130,10 @@ def _lookup(
         and digest(paths)[0] == stored.get("digest")
         and state.names_digest() == stored.get("names")
     ):
-        return None, True
+        return None, age
     if stored.get("refused"):
-        return REFUSED, True
-    return (_from_stored(stored.get("result"), opts, named) or REFUSED), True
+        return REFUSED, age
+    return (_from_stored(stored.get("result"), opts, named) or REFUSED), age
 
 
 @contextmanager
@@ -379,7 +382,7 @@ def _whole_run(opts: Options, state: RepositoryState) -> RunResult:
     paths = sorted(p for p in read if p.startswith(top + os.sep) and not p.startswith(own))
     hexdigest, newest = digest(paths)
     entry: dict[str, Any] = {"format": FORMAT, "names": names_digest, "paths": paths}
-    entry["digest"] = hexdigest
+    entry |= {"digest": hexdigest, "at": time.time()}
     if newest >= state.started_ns - RACY_NS:
         entry = {"format": FORMAT, "refused": CHANGING, "at": time.time()}
     elif result.errors:

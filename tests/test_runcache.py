@@ -483,3 +483,11 @@ def test_the_fix_hook_is_served_where_nothing_is_to_fix(shared, tmp_path, monkey
         _same_report(plain.output),
     )
     assert len(whole) == 1
+    # a stale result stored long ago (another day's) is no sign of this run's fixes: lint anew
+    monkeypatch.setattr(runcache, "REFIXED_SECONDS", 0)
+    served, plain = both(*others[4:])
+    assert (served.exit_code, _same_report(served.output)) == (
+        plain.exit_code,
+        _same_report(plain.output),
+    )
+    assert len(whole) == 2
