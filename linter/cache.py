@@ -74,14 +74,14 @@ def load(k: str | None, kind: str) -> Any:
         return None
     try:
         with open(folder() / f"{kind}-{k}.json", encoding="utf-8") as fh:
-            if not _trusted(os.fstat(fh.fileno())):
+            if not trusted(os.fstat(fh.fileno())):
                 return None
             return json.load(fh)
     except Exception:
         return None
 
 
-def _trusted(st: os.stat_result) -> bool:
+def trusted(st: os.stat_result) -> bool:
     """Cached data is used without validation: only read a file this user wrote and nobody else
     can write (a configuration forged by another user would otherwise be taken as valid)."""
     getuid = getattr(os, "getuid", None)  # POSIX; elsewhere the per-user folder is the guard

@@ -57,3 +57,9 @@ def is_file(path: str | os.PathLike[str]) -> bool:
     """`os.path.isfile`, noted: a probe for a file that may appear later (even one git ignores)."""
     note(path)
     return os.path.isfile(path)
+
+
+def is_dir(path: str | os.PathLike[str]) -> bool:
+    """`os.path.isdir`, noted: a folder that may appear later (even one git ignores)."""
+    note(path)
+    return os.path.isdir(path)

@@ -9,20 +9,25 @@ and reports its own files' findings; any later files-mode run over the same repo
 its files' findings from the stored result. That is the same verdict by construction: a named
 file's findings are those of a directory run (tests/test_files_mode_equivalence.py).
 
-The key covers stackalign's code and version, the rule pack and knowledge base, the options and
-configuration, and the Helm engine. A stored result also records the state of the repository it
+The key covers stackalign's code and version, the interpreter and parsing libraries, the rule pack
+and knowledge base, the options and configuration (with the content of the rule and knowledge
+files it adds), and the Helm engine. A stored result also records the state of the repository it
 was computed from, which must match: git's listing (tracked files, and untracked ones .gitignore
 does not ignore; it moves when a file appears or .gitignore changes), and the type, inode, size,
 mtime and ctime of every path the run opened or probed (readlog.py: every file read, a file under a
-chart that git ignores, a values file that does not exist yet). A write to a file changes its
-ctime, which no tool can set back. A result is stored only when none of those paths changed during
-the run or in the RACY_NS before it (a write within one tick of the file system's clock could
-otherwise leave the same times), and when no rule failed.
+chart that git ignores, a values file or overlay folder that does not exist yet, the git folder of
+a linked work tree). A write to a file changes its ctime, which no tool can set back. A result is
+stored only when none of those paths changed during the run or in the RACY_NS before it (a write
+within one tick of the file system's clock could otherwise leave the same times), when no rule
+failed, and when the repository has no submodule or nested work tree (git lists those as one
+name, not their files); otherwise the entry records why, and later processes lint on their own.
 
 Used only where a files-mode run and a directory run see the same repository: the current folder
-is the top of a git work tree with no submodule, nested work tree or `.stackalign.yaml` below it,
-.gitignore is respected, nothing is read from stdin, nothing is fixed, and every named file is one
-git lists. Anything else runs as usual; so does everything with STACKALIGN_NO_CACHE=1.
+is the top of a git work tree and the project of the first named file (no `.stackalign.yaml`
+nearer to it), .gitignore is respected, nothing is read from stdin, nothing is fixed, and every
+named file is one git lists. Anything else runs as usual; so does everything with
+STACKALIGN_NO_CACHE=1. When pre-commit runs batches side by side, one lints the whole repository
+while the others wait on a lock (at most LOCK_WAIT_SECONDS) and are then served.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from linter import cache, readlog
-from linter.discovery import display_path, file_kind
+from linter.discovery import display_path, file_kind, find_project_root
 from linter.gitcontext import GIT_TIMEOUT_SECONDS, git_base, git_env
 
 if TYPE_CHECKING:
@@ -77,6 +82,8 @@ def shared_result(opts: Options, fixing: bool = False) -> RunResult | None:
     state = RepositoryState.start(opts) if named else None
     if named is None or state is None:
         return None
+    if find_project_root(Path(opts.cwd, opts.paths[0]).parent) != state.top:
+        return None  # files mode reads the context of the project of the first file named
     found, age = _lookup(state, opts, named)
     if found is not None:
         return None if isinstance(found, _Refused) else found
@@ -119,6 +126,8 @@ def _lookup(
     stored = cache.load(state.key, KIND)
     if not isinstance(stored, dict) or stored.get("format") != FORMAT:
         return None, None
+    if stored.get("key") != state.key:  # another entry's data under this name: not ours
+        return None, None
     at = stored.get("at")
     age = time.time() - at if isinstance(at, (int, float)) else float("inf")
     if stored.get("refused") == CHANGING:
@@ -146,8 +155,13 @@ def _exclusive(key: str) -> Iterator[bool]:
 
         folder = cache.folder() / "locks"
         folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / f"{KIND}-{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(folder / f"{KIND}-{key}.lock", flags, 0o600)
     except (ImportError, OSError):
+        yield False
+        return
+    if not cache.trusted(os.fstat(fd)):  # a lock file somebody else can hold or write
+        os.close(fd)
         yield False
         return
     waited = False
@@ -167,8 +181,9 @@ def _exclusive(key: str) -> Iterator[bool]:
         os.close(fd)  # releases the lock
 
 
-#: a lock held longer than this (a whole run of a very large repository) is not waited for
-LOCK_WAIT_SECONDS = 600
+#: a lock held longer than this (a stopped or hung process) is not waited for any more: the
+#: waiting process lints on its own
+LOCK_WAIT_SECONDS = 120
 
 
 def _run(opts: Options) -> RunResult:
@@ -229,6 +244,7 @@ class RepositoryState:
                 "top": str(top),
                 "options": _options_json(opts),
                 "helm": _helm_identity(),
+                "python": _python_identity(),
             },
             sort_keys=True,
         )
@@ -346,6 +362,24 @@ def _pack_inputs(opts: Options) -> tuple[list[Path], list[Path]]:
     return [rules_dir()], sorted(p for p in schemas_dir().rglob("*") if p.is_file())
 
 
+def _python_identity() -> str:
+    """The interpreter and the parsing libraries a run depends on (which syntax parses, what
+    PyYAML and libcst make of a file): their version, place and state, without importing them."""
+    import importlib.util
+    import sys
+
+    parts = [sys.version, sys.executable, sys.prefix]
+    for name in ("yaml", "libcst"):
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        try:
+            st = os.stat(origin) if origin else None
+        except OSError:
+            st = None
+        parts.append(f"{origin}\0{st.st_size}\0{st.st_mtime_ns}" if st else f"{name}: -")
+    return "\0".join(parts)
+
+
 def _helm_identity() -> str:
     """Which Helm engine a render would use, without starting it: the binary's path and state,
     and the SDK's module file and state."""
@@ -376,19 +410,17 @@ def _whole_run(opts: Options, state: RepositoryState) -> RunResult:
     if names is None or names_digest is None:
         return result
     top = str(state.top)
-    own = os.path.join(top, _own_cache_prefix(state.top))
-    # what stackalign reads outside the repository (its own data, the cache, a render's
-    # temporary folder) is covered by the key's code and pack digests, or is its own output
-    paths = sorted(p for p in read if p.startswith(top + os.sep) and not p.startswith(own))
+    paths = _dependencies(read, top)
     hexdigest, newest = digest(paths)
-    entry: dict[str, Any] = {"format": FORMAT, "names": names_digest, "paths": paths}
+    entry: dict[str, Any] = {"format": FORMAT, "key": state.key, "names": names_digest}
+    entry["paths"] = paths
     entry |= {"digest": hexdigest, "at": time.time()}
     if newest >= state.started_ns - RACY_NS:
-        entry = {"format": FORMAT, "refused": CHANGING, "at": time.time()}
+        entry = {"format": FORMAT, "key": state.key, "refused": CHANGING, "at": time.time()}
     elif result.errors:
         entry["refused"] = "a rule failed"
-    elif any(n.endswith("/") or n.endswith("/.stackalign.yaml") for n in names):
-        entry["refused"] = "a nested work tree or configuration"
+    elif any(n.endswith("/") for n in names):  # git does not list the files in it
+        entry["refused"] = "a nested work tree"
     elif _in_submodule(paths, top, set(names)):
         entry["refused"] = "a submodule"
     else:
@@ -401,13 +433,32 @@ def _whole_run(opts: Options, state: RepositoryState) -> RunResult:
 CHANGING = "files were changing"
 
 
+def _dependencies(read: set[str], top: str) -> list[str]:
+    """The paths the whole run read whose state its result depends on: every path of the
+    repository, and outside it (the git folder of a linked work tree, a module imported during
+    the run) all but stackalign's own cache, temporary files (a render's chart folder) and the
+    kernel's pseudo-files."""
+    import tempfile
+
+    inside = top + os.sep
+    own_inside = os.path.join(top, _own_cache_prefix(Path(top)))
+    own = [str(cache.folder()), tempfile.gettempdir(), "/dev", "/proc", "/sys"]
+    prefixes = tuple(o.rstrip(os.sep) + os.sep for o in own)
+    return sorted(
+        p
+        for p in read
+        if (p.startswith(inside) and not p.startswith(own_inside))
+        or not (p.startswith(inside) or p in own or p.startswith(prefixes))
+    )
+
+
 def _in_submodule(paths: list[str], top: str, names: set[str]) -> bool:
     """Whether the run read a file inside a submodule: git lists the submodule itself (a folder
     name), not the files of its work tree."""
     prefix = top + os.sep
     listed = {prefix + n for n in names}
     for path in paths:
-        if path in listed:
+        if path in listed or not path.startswith(prefix):
             continue
         parts = path[len(prefix) :].split(os.sep)
         if any("/".join(parts[:i]) in names for i in range(1, len(parts))):

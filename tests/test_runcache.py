@@ -273,10 +273,7 @@ def test_runs_that_may_differ_from_a_whole_run_are_never_shared(
     second = runcache.run_shared(opts)
     assert not _served(first) and not _served(second) and whole == []
     entries = [json.loads(p.read_text()) for p in shared.glob("run-*.json")]
-    if case == "nested-config":  # the whole run found it: stored as a refusal for this state
-        assert [e.get("refused") for e in entries] == ["a nested work tree or configuration"]
-    else:
-        assert entries == []
+    assert entries == []  # nested-config: the first file's project is gitops/, not the top
     if case == "not-listed":  # named explicitly, the ignored file is linted (files mode)
         assert {f.path for f in second.findings} == {"gitops/lsd.yaml", "ignored/lsd.yaml"}
 
@@ -491,3 +488,108 @@ def test_the_fix_hook_is_served_where_nothing_is_to_fix(shared, tmp_path, monkey
         _same_report(plain.output),
     )
     assert len(whole) == 2
+
+
+def test_a_folder_git_ignores_that_a_kustomization_names_is_part_of_the_state(shared, tmp_path):
+    """An overlay names `../gen`, which does not exist yet and which git ignores: creating it
+    changes the build (a remote resource: SA004), so the probe is part of the stored state."""
+    root = tmp_path / "repo"
+    write_files(
+        root,
+        {
+            "sub.yaml": SUB,
+            ".gitignore": "/gen\n",
+            "overlay/lsd.yaml": lsd("llama", "0.2.22"),
+            "overlay/kustomization.yaml": (
+                "resources: [lsd.yaml, ../gen]\nimages:\n"
+                "- name: llamastack/distribution-starter\n  newTag: 0.3.0\n"
+            ),
+        },
+    )
+    _git_repository(root)
+    names = ["overlay/kustomization.yaml", "overlay/lsd.yaml"]
+    first = runcache.run_shared(_opts(root, names))
+    assert not _served(first) and _served(runcache.run_shared(_opts(root, names)))
+    write_files(root, {"gen/kustomization.yaml": "resources: [https://example.com/x.yaml]\n"})
+    time.sleep(RACY + 0.05)
+    again = runcache.run_shared(_opts(root, names))
+    assert not _served(again)
+    assert [(f.rule, f.path) for f in again.findings] == [("SA004", "overlay/kustomization.yaml")]
+
+
+def test_a_first_file_under_a_configuration_git_ignores_is_its_own_project(shared, tmp_path):
+    """Files mode takes the nearest `.stackalign.yaml` above the first named file as the project
+    (even one git ignores): such a run is never served from the whole repository's result."""
+    root = tmp_path / "repo"
+    write_files(
+        root,
+        {
+            "sub.yaml": SUB,
+            "sub/lsd.yaml": lsd("a", "0.3.0"),
+            "sub/.stackalign.yaml": "exclude: []\n",
+            ".gitignore": ".stackalign.yaml\n",
+        },
+    )
+    _git_repository(root)
+    runcache.run_shared(_opts(root, ["sub.yaml", "sub/lsd.yaml"]))  # stores (first: sub.yaml)
+    inner = runcache.run_shared(_opts(root, ["sub/lsd.yaml"]))
+    assert not _served(inner)
+    assert inner.findings == [] and inner.target.platform is None  # no Subscription in sub/
+
+
+def test_what_the_whole_run_read_outside_the_repository_counts_but_its_own_files(tmp_path):
+    top = str(tmp_path / "repo")
+    import tempfile
+
+    read = {
+        f"{top}/a.yaml",
+        "/srv/main/.git/worktrees/repo/commondir",  # a linked work tree's git folder
+        "/usr/lib/python3/site-packages/yaml/__init__.py",
+        str(cache.folder() / "run-x.json"),
+        os.path.join(tempfile.gettempdir(), "stackalign-render-1", "chart.tgz"),
+        "/dev/null",
+        "/proc/self/status",
+    }
+    assert runcache._dependencies(read, top) == sorted(
+        [
+            "/srv/main/.git/worktrees/repo/commondir",
+            "/usr/lib/python3/site-packages/yaml/__init__.py",
+            f"{top}/a.yaml",
+        ]
+    )
+
+
+def test_an_entry_stored_under_another_key_is_not_used(shared, tmp_path):
+    """Each entry names its key: an entry copied or linked under another name (another run's
+    options) is never taken for this one."""
+    root = tmp_path / "repo"
+    write_files(root, {"gitops/subscription.yaml": SUB, "gitops/lsd.yaml": lsd("a", "0.3.0")})
+    _git_repository(root)
+    runcache.run_shared(_opts(root, ["gitops/lsd.yaml"], ignore=["SA101"]))
+    (ignoring,) = shared.glob("run-*.json")
+    runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
+    (plain,) = set(shared.glob("run-*.json")) - {ignoring}
+    plain.unlink()
+    plain.symlink_to(ignoring)
+    result = runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
+    assert not _served(result)
+    assert [f.rule for f in result.findings] == ["SA101"]
+
+
+def test_a_lock_nobody_releases_is_waited_for_a_bounded_time(shared, monkeypatch):
+    import fcntl
+
+    monkeypatch.setattr(runcache, "LOCK_WAIT_SECONDS", 0.2)
+    folder = shared / "locks"
+    folder.mkdir(parents=True)
+    held = os.open(folder / "run-k.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    started = time.monotonic()
+    with runcache._exclusive("k") as waited:
+        assert waited
+    assert time.monotonic() - started < 10
+    os.close(held)
+    # a lock file that others may write is not used at all
+    os.chmod(folder / "run-k.lock", 0o666)
+    with runcache._exclusive("k") as waited:
+        assert not waited

@@ -307,7 +307,7 @@ class Builder:
                 if "\n" in ref or re.match(r"^[a-z]+://", ref):
                     continue
                 target = (folder / ref).resolve()
-                if target.is_dir() and depth < MAX_DEPTH:
+                if readlog.is_dir(target) and depth < MAX_DEPTH:
                     out |= self.inputs(target, depth + 1)
                 else:
                     out.add(self.display(target))
@@ -357,7 +357,7 @@ class Builder:
             if re.match(r"^[a-z]+://|^git@|^github\.com/", ref):
                 raise BuildError(f"remote resource {ref} (stackalign does not fetch it)")
             target = (folder / ref).resolve()
-            if target.is_dir():
+            if readlog.is_dir(target):
                 self.used.add(str(target))
                 out.extend(self.build(target, depth + 1, (*stack, folder)))
             else:
