@@ -435,21 +435,29 @@ CHANGING = "files were changing"
 
 def _dependencies(read: set[str], top: str) -> list[str]:
     """The paths the whole run read whose state its result depends on: every path of the
-    repository, and outside it (the git folder of a linked work tree, a module imported during
-    the run) all but stackalign's own cache, temporary files (a render's chart folder) and the
-    kernel's pseudo-files."""
+    repository, and outside it (the git folder of a linked work tree) all but Python's and
+    stackalign's own files (in the key: _python_identity, the code digest), stackalign's cache,
+    temporary files (a render's chart folder) and the kernel's pseudo-files. Compiled modules are
+    never part of it: importing a module during the run may write one."""
+    import sys
     import tempfile
 
     inside = top + os.sep
     own_inside = os.path.join(top, _own_cache_prefix(Path(top)))
-    own = [str(cache.folder()), tempfile.gettempdir(), "/dev", "/proc", "/sys"]
+    package = os.path.dirname(os.path.abspath(__file__))
+    own = [str(cache.folder()), tempfile.gettempdir(), "/dev", "/proc", "/sys", package]
+    own += [sys.prefix, sys.base_prefix, sys.exec_prefix]
     prefixes = tuple(o.rstrip(os.sep) + os.sep for o in own)
-    return sorted(
-        p
-        for p in read
-        if (p.startswith(inside) and not p.startswith(own_inside))
-        or not (p.startswith(inside) or p in own or p.startswith(prefixes))
-    )
+    out = []
+    for p in read:
+        if "__pycache__" in p or p.endswith(".pyc"):
+            continue
+        if p.startswith(inside):
+            if not p.startswith(own_inside):
+                out.append(p)
+        elif p not in own and not p.startswith(prefixes):
+            out.append(p)
+    return sorted(out)
 
 
 def _in_submodule(paths: list[str], top: str, names: set[str]) -> bool:
