@@ -26,8 +26,9 @@ Used only where a files-mode run and a directory run see the same repository: th
 is the top of a git work tree and the project of the first named file (no `.stackalign.yaml`
 nearer to it), .gitignore is respected, nothing is read from stdin, nothing is fixed, and every
 named file is one git lists. Anything else runs as usual; so does everything with
-STACKALIGN_NO_CACHE=1. When pre-commit runs batches side by side, one lints the whole repository
-while the others wait on a lock (at most LOCK_WAIT_SECONDS) and are then served.
+STACKALIGN_NO_CACHE=1. When pre-commit runs batches side by side, one lints the whole repository,
+the first other one lints its own files meanwhile, and the rest wait on a lock (at most
+LOCK_WAIT_SECONDS) and are then served.
 """
 
 from __future__ import annotations
@@ -91,8 +92,11 @@ def shared_result(opts: Options, fixing: bool = False) -> RunResult | None:
     if sum(len(p) + 1 for p in opts.paths) < STORE_MIN_BYTES or refixed:
         state.close()
         return None
-    with _exclusive(state.key) as waited:
-        if waited:  # another process of this pre-commit run was linting the whole repository
+    with _exclusive(state.key) as turn:
+        if turn == ALONE:
+            state.close()
+            return None
+        if turn == WAIT:  # another process of this pre-commit run linted the whole repository
             found, _ = _lookup(state, opts, named)
             state.close()  # if it stored nothing for this state: never a chain of whole runs
             return None if isinstance(found, _Refused) else found
@@ -145,11 +149,18 @@ def _lookup(
     return (_from_stored(stored.get("result"), opts, named) or REFUSED), age
 
 
+#: what `_exclusive` gives the process: the whole run is its to do; another process does it and
+#: this one waits for the result; or another does it, and this one lints its own files meanwhile
+RUN, WAIT, ALONE = "run", "wait", "alone"
+
+
 @contextmanager
-def _exclusive(key: str) -> Iterator[bool]:
-    """Hold the lock of one key (when pre-commit runs batches side by side, one lints the whole
-    repository and the others wait for it); yields whether it had to wait. Without the means to
-    lock (no fcntl, a cache folder that cannot be written), nobody waits."""
+def _exclusive(key: str) -> Iterator[str]:
+    """The lock of one key, when pre-commit runs batches side by side: RUN for the process that
+    holds it (it lints the whole repository), ALONE for the first process that finds it held (it
+    lints its own files on a core that would otherwise idle), WAIT for the others (they wait for
+    the result: it comes sooner than their own run would). Without the means to lock (no fcntl,
+    a cache folder that cannot be written, a lock file others may write), everybody runs."""
     try:
         import fcntl
 
@@ -158,27 +169,53 @@ def _exclusive(key: str) -> Iterator[bool]:
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(folder / f"{KIND}-{key}.lock", flags, 0o600)
     except (ImportError, OSError):
-        yield False
+        yield RUN
         return
-    if not cache.trusted(os.fstat(fd)):  # a lock file somebody else can hold or write
+    helper = folder / f"{KIND}-{key}.alone"
+    if not cache.trusted(os.fstat(fd)):
         os.close(fd)
-        yield False
+        yield RUN
         return
-    waited = False
     try:
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError:
-                waited = True
-                if time.monotonic() > deadline:
-                    break  # go on unlocked: waiting longer costs more than linting
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            if _first_to_find_it_held(helper):
+                yield ALONE
+                return
+            deadline = time.monotonic() + LOCK_WAIT_SECONDS
+            while time.monotonic() < deadline:  # then go on: waiting costs more than linting
                 time.sleep(0.02)
-        yield waited
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    continue
+            yield WAIT
+            return
+        _remove(helper)  # left by an earlier run that stopped half-way
+        try:
+            yield RUN
+        finally:
+            _remove(helper)
     finally:
         os.close(fd)  # releases the lock
+
+
+def _first_to_find_it_held(helper: Path) -> bool:
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        os.close(os.open(helper, flags, 0o600))
+    except OSError:
+        return False
+    return True
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
 
 
 #: a lock held longer than this (a stopped or hung process) is not waited for any more: the

@@ -341,9 +341,12 @@ def test_the_cache_folder_inside_the_work_tree_is_not_part_of_the_state(tmp_path
     assert cache.folder() == root / ".cache" / "stackalign"
 
 
-def test_a_process_that_waits_for_the_whole_run_is_served_from_it(shared, tmp_path):
-    """pre-commit runs batches side by side: while one process lints the whole repository (and
-    holds the lock of its key), the others wait and are served from its result."""
+def test_processes_side_by_side_one_runs_one_lints_alone_the_others_wait(
+    shared, tmp_path, monkeypatch
+):
+    """pre-commit runs batches side by side: one process lints the whole repository (it holds
+    the lock of the key); the first to find the lock held lints its own files meanwhile (a core
+    would otherwise idle); the others wait and are served from the whole run's result."""
     import threading
 
     root = _story(tmp_path)
@@ -353,8 +356,8 @@ def test_a_process_that_waits_for_the_whole_run_is_served_from_it(shared, tmp_pa
     held, release = threading.Event(), threading.Event()
 
     def first() -> None:
-        with runcache._exclusive(state.key) as waited:
-            assert not waited
+        with runcache._exclusive(state.key) as turn:
+            assert turn == runcache.RUN
             held.set()
             release.wait(10)
             state.start_listing()
@@ -363,11 +366,16 @@ def test_a_process_that_waits_for_the_whole_run_is_served_from_it(shared, tmp_pa
     thread = threading.Thread(target=first)
     thread.start()
     held.wait(10)
+    whole = _count_whole_runs(monkeypatch)
+    alone = runcache.run_shared(_opts(root, names[2:5]))  # while the lock is held
+    assert not _served(alone) and whole == []
+    assert _as_data(alone) == _plain(_opts(root, names[2:5]), monkeypatch)
     threading.Timer(0.3, release.set).start()
-    second = runcache.run_shared(_opts(root, names[2:]))
+    waiting = runcache.run_shared(_opts(root, names[5:]))
     thread.join(10)
-    assert _served(second)
-    assert len(second.findings) >= 1
+    assert _served(waiting) and len(whole) == 1  # the runner's, nobody else's
+    assert len(waiting.findings) >= 1
+    assert not list((shared / "locks").glob("*.alone"))  # the runner removed the mark
 
 
 def test_a_repository_with_a_submodule_is_not_shared(shared, tmp_path, monkeypatch):
@@ -584,11 +592,15 @@ def test_a_lock_nobody_releases_is_waited_for_a_bounded_time(shared, monkeypatch
     held = os.open(folder / "run-k.lock", os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(held, fcntl.LOCK_EX)
     started = time.monotonic()
-    with runcache._exclusive("k") as waited:
-        assert waited
+    with runcache._exclusive("k") as turn:
+        assert turn == runcache.ALONE  # the first to find it held
+    with runcache._exclusive("k") as turn:
+        assert turn == runcache.WAIT  # then waits, and gives up after LOCK_WAIT_SECONDS
     assert time.monotonic() - started < 10
     os.close(held)
+    with runcache._exclusive("k") as turn:
+        assert turn == runcache.RUN
     # a lock file that others may write is not used at all
     os.chmod(folder / "run-k.lock", 0o666)
-    with runcache._exclusive("k") as waited:
-        assert not waited
+    with runcache._exclusive("k") as turn:
+        assert turn == runcache.RUN
