@@ -18,6 +18,8 @@ def docs_url(path: str) -> str:
 
 #: "off": never render a Helm chart; "sdk" / "binary": only that engine (render/helm.py)
 HELM_ENGINE_ENV = "STACKALIGN_HELM"
+#: the temporary folders of `helm template` runs (render/helm.py; not part of any result's state)
+HELM_TEMP_PREFIX = "stackalign-helm-"
 
 #: when stackalign was first imported (the start of STACKALIGN_TIMING's "start-up")
 STARTED = _time.perf_counter()

@@ -478,6 +478,7 @@ def _read_bytes(f: DiscoveredFile, overlay: dict[str, bytes] | None) -> bytes | 
     try:
         if overlay and overlay_key(f.fspath) in overlay:
             return overlay[overlay_key(f.fspath)]
+        readlog.note(f.fspath)  # a FIFO or device is stat'ed, never opened: its state counts too
         mode = os.stat(f.fspath).st_mode
         if not stat.S_ISREG(mode):  # a FIFO would block open() forever
             return f"cannot read file: {_kind(mode)}"

@@ -100,6 +100,10 @@ def shared_result(opts: Options, fixing: bool = False) -> RunResult | None:
             found, _ = _lookup(state, opts, named)
             state.close()  # if it stored nothing for this state: never a chain of whole runs
             return None if isinstance(found, _Refused) else found
+        found, _ = _lookup(state, opts, named)  # stored while this process looked the first time
+        if found is not None:
+            state.close()
+            return None if isinstance(found, _Refused) else found
         state.start_listing()
         listed = set(state.names() or [])
         if any(rel not in listed for rel in named):
@@ -135,6 +139,12 @@ def _lookup(
     at = stored.get("at")
     age = time.time() - at if isinstance(at, (int, float)) else float("inf")
     if stored.get("refused") == CHANGING:
+        # files that changed just before a run (the fix hook's fixes) have settled a moment
+        # later: one more process may try; files that keep changing are left alone for a while
+        settled = stored.get("settled_ns")
+        if isinstance(settled, int) and settled <= time.time_ns() and not stored.get("retried"):
+            state.retrying = True
+            return None, age
         return (REFUSED if 0 <= age < RETRY_AFTER_CHANGES else None), age
     paths = stored.get("paths")
     state.start_listing()  # git lists while the paths are stat'ed
@@ -159,8 +169,9 @@ def _exclusive(key: str) -> Iterator[str]:
     """The lock of one key, when pre-commit runs batches side by side: RUN for the process that
     holds it (it lints the whole repository), ALONE for the first process that finds it held (it
     lints its own files on a core that would otherwise idle), WAIT for the others (they wait for
-    the result: it comes sooner than their own run would). Without the means to lock (no fcntl,
-    a cache folder that cannot be written, a lock file others may write), everybody runs."""
+    the result: it comes sooner than their own run would). Without fcntl (Windows) everybody
+    runs; with a cache folder that cannot be written or a lock file others may write, everybody
+    lints alone."""
     try:
         import fcntl
 
@@ -168,13 +179,16 @@ def _exclusive(key: str) -> Iterator[str]:
         folder.mkdir(parents=True, exist_ok=True)
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(folder / f"{KIND}-{key}.lock", flags, 0o600)
-    except (ImportError, OSError):
+    except ImportError:  # no fcntl (Windows): whoever comes lints the whole repository
         yield RUN
         return
+    except OSError:  # nothing can be stored either: each process lints its own files
+        yield ALONE
+        return
     helper = folder / f"{KIND}-{key}.alone"
-    if not cache.trusted(os.fstat(fd)):
+    if not cache.trusted(os.fstat(fd)):  # a lock file somebody else can hold or write
         os.close(fd)
-        yield RUN
+        yield ALONE
         return
     try:
         try:
@@ -266,6 +280,7 @@ class RepositoryState:
     def __init__(self, top: Path, key: str, base: list[str]):
         self.top, self.key, self._base = top, key, base
         self.started_ns = time.time_ns()
+        self.retrying = False  # the stored entry is a refusal whose changing files have settled
         self._listing: subprocess.Popen[bytes] | None = None
         self._names: list[str] | None = None
 
@@ -454,6 +469,7 @@ def _whole_run(opts: Options, state: RepositoryState) -> RunResult:
     entry |= {"digest": hexdigest, "at": time.time()}
     if newest >= state.started_ns - RACY_NS:
         entry = {"format": FORMAT, "key": state.key, "refused": CHANGING, "at": time.time()}
+        entry |= {"settled_ns": newest + RACY_NS, "retried": state.retrying}
     elif result.errors:
         entry["refused"] = "a rule failed"
     elif any(n.endswith("/") for n in names):  # git does not list the files in it
@@ -474,17 +490,20 @@ def _dependencies(read: set[str], top: str) -> list[str]:
     """The paths the whole run read whose state its result depends on: every path of the
     repository, and outside it (the git folder of a linked work tree) all but Python's and
     stackalign's own files (in the key: _python_identity, the code digest), stackalign's cache,
-    temporary files (a render's chart folder) and the kernel's pseudo-files. Compiled modules are
+    the temporary folders of Helm renders and the kernel's pseudo-files. Compiled modules are
     never part of it: importing a module during the run may write one."""
     import sys
     import tempfile
 
+    from linter import HELM_TEMP_PREFIX
+
     inside = top + os.sep
     own_inside = os.path.join(top, _own_cache_prefix(Path(top)))
     package = os.path.dirname(os.path.abspath(__file__))
-    own = [str(cache.folder()), tempfile.gettempdir(), "/dev", "/proc", "/sys", package]
+    own = [str(cache.folder()), "/dev", "/proc", "/sys", package]
     own += [sys.prefix, sys.base_prefix, sys.exec_prefix]
     prefixes = tuple(o.rstrip(os.sep) + os.sep for o in own)
+    prefixes += (os.path.join(tempfile.gettempdir(), HELM_TEMP_PREFIX),)
     out = []
     for p in read:
         if "__pycache__" in p or p.endswith(".pyc"):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from linter import cache, runcache
+from linter import HELM_TEMP_PREFIX, cache, runcache
 from linter.options import Options
 from tests.analysis.test_deployment import CLIENT_INT_ID, COMPOSE_BUILT, CONTAINERFILE
 from tests.helpers import SUB, cli_in, lsd, write_files
@@ -220,10 +220,15 @@ def test_a_run_that_follows_a_recent_write_is_not_stored(tmp_path, monkeypatch):
     stored = json.loads(entry.read_text())
     assert stored["refused"] == runcache.CHANGING and "result" not in stored
     assert runcache.RACY_NS >= 1_000_000_000
-    # the next processes (within a minute) lint their files alone: no whole run each
+    # the next processes lint their files alone while the files have not settled: no whole run
     whole = _count_whole_runs(monkeypatch)
     again = runcache.run_shared(_opts(root, ["gitops/subscription.yaml"]))
     assert not _served(again) and whole == []
+    # once settled (the fix hook's fixes, written just before the lint hook), one more try
+    time.sleep(max(0.0, (stored["settled_ns"] - time.time_ns()) / 1e9) + 0.05)
+    retried = runcache.run_shared(_opts(root, ["gitops/subscription.yaml"]))
+    assert not _served(retried) and len(whole) == 1
+    assert _served(runcache.run_shared(_opts(root, ["gitops/lsd.yaml"])))
 
 
 def _count_whole_runs(monkeypatch) -> list[int]:
@@ -557,12 +562,17 @@ def test_what_the_whole_run_read_outside_the_repository_counts_but_its_own_files
         os.path.join(sys.prefix, "lib", "site-packages", "yaml", "__init__.py"),
         os.path.join(os.path.dirname(runcache.__file__), "engine.py"),
         str(cache.folder() / "run-x.json"),
-        os.path.join(tempfile.gettempdir(), "stackalign-render-1", "chart.tgz"),
+        os.path.join(tempfile.gettempdir(), f"{HELM_TEMP_PREFIX}x1", "chart", "Chart.yaml"),
+        os.path.join(tempfile.gettempdir(), "main", ".git", "config"),  # a work tree's git folder
         "/dev/null",
         "/proc/self/status",
     }
     assert runcache._dependencies(read, top) == sorted(
-        ["/srv/main/.git/worktrees/repo/commondir", f"{top}/a.yaml"]
+        [
+            "/srv/main/.git/worktrees/repo/commondir",
+            os.path.join(tempfile.gettempdir(), "main", ".git", "config"),
+            f"{top}/a.yaml",
+        ]
     )
 
 
@@ -600,7 +610,27 @@ def test_a_lock_nobody_releases_is_waited_for_a_bounded_time(shared, monkeypatch
     os.close(held)
     with runcache._exclusive("k") as turn:
         assert turn == runcache.RUN
-    # a lock file that others may write is not used at all
+    # a lock file that others may write is not used at all: each process lints its own files
     os.chmod(folder / "run-k.lock", 0o666)
     with runcache._exclusive("k") as turn:
-        assert turn == runcache.RUN
+        assert turn == runcache.ALONE
+
+
+def test_a_listed_path_that_is_not_a_regular_file_is_part_of_the_state(shared, tmp_path):
+    """A tracked name that is a FIFO is stat'ed, never opened (SA001 without a read): when it
+    becomes a regular file again (the Subscription), the stored result no longer applies."""
+    root = tmp_path / "repo"
+    write_files(root, {"gitops/sub.yaml": SUB, "gitops/lsd.yaml": lsd("a", "0.3.0")})
+    _git_repository(root)
+    (root / "gitops/sub.yaml").unlink()
+    os.mkfifo(root / "gitops/sub.yaml")
+    time.sleep(RACY + 0.05)
+    first = runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
+    assert first.target.platform is None and not _served(first)
+    assert _served(runcache.run_shared(_opts(root, ["gitops/lsd.yaml"])))
+    (root / "gitops/sub.yaml").unlink()
+    write_files(root, {"gitops/sub.yaml": SUB})
+    time.sleep(RACY + 0.05)
+    again = runcache.run_shared(_opts(root, ["gitops/lsd.yaml"]))
+    assert not _served(again)
+    assert [(f.rule, f.span.start.line) for f in again.findings] == [("SA101", 7)]

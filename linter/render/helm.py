@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from linter import HELM_ENGINE_ENV
+from linter import HELM_ENGINE_ENV, HELM_TEMP_PREFIX
 from linter.render import gotemplate
 from linter.render.charts import Chart
 
@@ -126,7 +126,7 @@ class BinaryEngine:
         import io
         import tarfile
 
-        with tempfile.TemporaryDirectory(prefix="stackalign-helm-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=HELM_TEMP_PREFIX) as tmp:
             with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
                 for member in tar.getmembers():
                     target = os.path.realpath(os.path.join(tmp, "chart", member.name))
