@@ -20,7 +20,8 @@ a linked work tree). A write to a file changes its ctime, which no tool can set 
 stored only when none of those paths changed during the run or in the RACY_NS before it (a write
 within one tick of the file system's clock could otherwise leave the same times), when no rule
 failed, and when the repository has no submodule or nested work tree (git lists those as one
-name, not their files); otherwise the entry records why, and later processes lint on their own.
+name, not their files); otherwise the entry records why, and later processes lint on their own
+(after files that were changing have settled, one of them tries once more).
 
 Used only where a files-mode run and a directory run see the same repository: the current folder
 is the top of a git work tree and the project of the first named file (no `.stackalign.yaml`
