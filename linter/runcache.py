@@ -296,12 +296,11 @@ class RepositoryState:
                 "format": FORMAT,
                 "top": str(top),
                 "options": _options_json(opts),
-                "helm": _helm_identity(),
-                "python": _python_identity(),
             },
             sort_keys=True,
         )
-        key = cache.key(*_pack_inputs(opts), content=content)
+        folders, files, text = _key_inputs()
+        key = cache.key(folders, files, content=content + text)
         return None if key is None else cls(top, key, base)
 
     def start_listing(self) -> None:
@@ -407,50 +406,29 @@ def _added_pack_digest(opts: Options) -> str:
     return h.hexdigest()
 
 
-def _pack_inputs(opts: Options) -> tuple[list[Path], list[Path]]:
-    """cache.key's folders and files: the rule pack and knowledge base (YAML) and the schemas
-    that ship with stackalign."""
-    from linter.resources import rules_dir, schemas_dir
-
-    return [rules_dir()], sorted(p for p in schemas_dir().rglob("*") if p.is_file())
-
-
-def _python_identity() -> str:
-    """The interpreter and the parsing libraries a run depends on (which syntax parses, what
-    PyYAML and libcst make of a file): their version, place and state, without importing them."""
-    import importlib.util
-    import sys
-
-    parts = [sys.version, sys.executable, sys.prefix]
-    for name in ("yaml", "libcst"):
-        spec = importlib.util.find_spec(name)
-        origin = spec.origin if spec is not None else None
-        try:
-            st = os.stat(origin) if origin else None
-        except OSError:
-            st = None
-        parts.append(f"{origin}\0{st.st_size}\0{st.st_mtime_ns}" if st else f"{name}: -")
-    return "\0".join(parts)
-
-
-def _helm_identity() -> str:
-    """Which Helm engine a render would use, without starting it: the binary's path and state,
-    and the SDK's module file and state."""
+def _key_inputs() -> tuple[list[Path], list[Path], str]:
+    """cache.key's folders, files (by path, size and mtime) and text, beside the options: the
+    rule pack, knowledge base and schemas that ship with stackalign; the interpreter and the
+    parsing libraries (which syntax parses, what PyYAML and libcst make of a file); the Helm
+    engine a render would use (the binary, the SDK's module, STACKALIGN_HELM). All found without
+    importing or starting them."""
     import importlib.util
     import shutil
+    import sys
 
     from linter import HELM_ENGINE_ENV
+    from linter.resources import rules_dir, schemas_dir
 
-    parts = [os.environ.get(HELM_ENGINE_ENV, "")]
-    spec = importlib.util.find_spec("helm_python")
-    for path in (shutil.which("helm"), spec.origin if spec is not None else None):
-        if path is None:
-            parts.append("-")
-            continue
-        real = os.path.realpath(path)
-        st = os.stat(real)
-        parts.append(f"{real}\0{st.st_size}\0{st.st_mtime_ns}")
-    return "\0".join(parts)
+    files = sorted(p for p in schemas_dir().rglob("*") if p.is_file())
+    for name in ("yaml", "libcst", "helm_python"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            files.append(Path(spec.origin))
+    helm = shutil.which("helm")
+    if helm:
+        files.append(Path(os.path.realpath(helm)))  # an upgrade moves the link's target
+    text = "\0".join([sys.version, sys.executable, sys.prefix, os.environ.get(HELM_ENGINE_ENV, "")])
+    return [rules_dir()], files, text
 
 
 # -- the whole run, stored --------------------------------------------------------------------------
@@ -490,7 +468,7 @@ CHANGING = "files were changing"
 def _dependencies(read: set[str], top: str) -> list[str]:
     """The paths the whole run read whose state its result depends on: every path of the
     repository, and outside it (the git folder of a linked work tree) all but Python's and
-    stackalign's own files (in the key: _python_identity, the code digest), stackalign's cache,
+    stackalign's own files (in the key: _key_inputs, the code digest), stackalign's cache,
     the temporary folders of Helm renders and the kernel's pseudo-files. Compiled modules are
     never part of it: importing a module during the run may write one."""
     import sys
@@ -558,7 +536,7 @@ def _restricted(whole: RunResult, opts: Options, named: list[str]) -> RunResult 
     if any(rel not in listed for rel in named):
         return None
     shown = set(named)
-    findings = [f for f in whole.findings if f.path in shown or f.path == "."]
+    findings = [f for f in whole.findings if _reported(f.path, shown)]
     texts = {p: t for p, t in whole.workspace.file_texts.items() if p in shown}
     return replace(
         whole, findings=findings, files=len(shown), skipped=[], workspace=_workspace(opts, texts)
@@ -572,6 +550,12 @@ class QuotedTexts:
 
     def __init__(self, root: str, file_texts: dict[str, str]):
         self.root, self.file_texts = root, file_texts
+
+
+def _reported(path: str, named: set[str]) -> bool:
+    """Whether files mode reports a finding at `path` (engine.Scope.reports for named files):
+    in a named file, or about the repository as a whole."""
+    return path in named or path == "."
 
 
 def _workspace(opts: Options, texts: dict[str, str]) -> Workspace:
@@ -590,7 +574,7 @@ def _from_stored(data: Any, opts: Options, named: list[str]) -> RunResult | None
         if any(rel not in listed for rel in named):
             return None
         shown = set(named)
-        findings = [_finding(f) for f in data["findings"] if f["path"] in shown or f["path"] == "."]
+        findings = [_finding(f) for f in data["findings"] if _reported(f["path"], shown)]
         target = _target(data["target"])
         parsed = int(data["parsed"])
     except (KeyError, TypeError, ValueError, AttributeError):
