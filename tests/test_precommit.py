@@ -324,7 +324,8 @@ def test_all_files_batches_share_one_whole_repository_run(tmp_path):
         "zzz/lsd.yaml": LSD.format(name="last", comment="", tag="0.3.0"),
     }
     for i in range(6000):
-        files[f"apps/team-{i % 40:02d}/application-{i:04d}/configmap.yaml"] = (
+        # paths of ~60 bytes: 3 batches of well over 64 KiB, so none is a small one that does not wait
+        files[f"apps/team-{i % 40:02d}/application-{i:04d}/config/settings-configmap.yaml"] = (
             f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app-{i}}}\ndata: {{a: b}}\n"
         )
     import yaml
